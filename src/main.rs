@@ -1,14 +1,81 @@
+//! memdog entry point: no_std, no_main, no allocator. Parses argv and hands
+//! off to a subcommand; all logic lives in the library.
 #![no_std]
 #![no_main]
+
 use core::ffi::{c_char, c_int};
+use memdog::cli::{self, Command};
+use memdog::out::{self, exit};
+use memdog::sys;
+
+const HELP: &str = "\
+memdog - a tiny memory watchdog for embedded Linux
+
+USAGE
+  memdog watch TARGET... [--interval D] [--count N] [--fields LIST] [--log FILE] [--proc-root DIR]
+  memdog snapshot [--top N] [--sort rss|size|heap|swap] [--proc-root DIR]
+  memdog --help | --version
+
+WATCH  one logfmt line per target per sample, then one meminfo line:
+  2026-11-24T10:00:00Z up=86400.2 seq=17 pid=3158 name=hostapd VmRSS=1234 VmSize=5678 heap=140
+  2026-11-24T10:00:00Z up=86400.2 seq=17 meminfo MemTotal=61440 MemFree=9120 MemAvailable=30412 ...
+  Targets (repeatable, up to 16):
+    -p, --pid PID        one process; `--pid self` is memdog itself
+    -n, --name NAME      every process whose name (comm) is NAME, found again after a restart
+        --pidfile FILE   the process whose pid is in FILE, re-read every sample
+  Options:
+    -i, --interval D     time between samples: 500ms, 600s, 10m, 1h (default 600s)
+    -c, --count N        stop after N samples (default: run until SIGTERM/SIGINT)
+    -f, --fields LIST    comma-separated fields (default VmRSS,VmSize,VmHWM,RssAnon,RssFile,VmData,VmSwap,Threads,heap)
+                         from status: VmPeak VmSize VmLck VmPin VmHWM VmRSS RssAnon RssFile RssShmem
+                                      VmData VmStk VmExe VmLib VmPTE VmSwap Threads
+                         from maps:   heap stack stacks nthreadstacks anon file
+    -l, --log FILE       append to FILE (created 0640; a symlink is refused) instead of stdout
+        --proc-root DIR  read DIR instead of /proc (captured trees, tests)
+  Memory is in kB as the kernel prints it. A field the kernel does not have
+  is left out, not 0. Events: event=start|exit|wait|dropped|overflow.
+  `MemAvailable~=N` marks an estimate on kernels before 3.14.
+
+SNAPSHOT  a table of the N largest processes (default 20, at most 64) and meminfo.
+
+EXIT CODES
+  0 success (or stopped by SIGTERM/SIGINT)   1 runtime failure (log, /proc)
+  2 bad command line                          3 process not found
+  4 permission denied reading /proc
+";
+
+// the C runtime calls this; argv is only read through sys::Args
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
-pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
-    let s = b"hi\n";
-    unsafe { libc::write(1, s.as_ptr().cast(), s.len()) };
-    memdog::answer() as c_int - 42
+pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: argc/argv come from the C runtime and live for the whole program.
+    let args = unsafe { sys::Args::new(argc, argv) };
+    match cli::parse(args) {
+        Ok(Command::Help) => {
+            let _ = sys::write_all(sys::STDOUT, HELP.as_bytes());
+            exit::OK
+        }
+        Ok(Command::Version) => {
+            let _ = sys::write_all(
+                sys::STDOUT,
+                concat!("memdog ", env!("CARGO_PKG_VERSION"), "\n").as_bytes(),
+            );
+            exit::OK
+        }
+        Ok(Command::Watch(w)) => memdog::watch::run(w),
+        Ok(Command::Snapshot(s)) => memdog::snapshot::run(s),
+        Err(e) => {
+            out::error(&[e.what.as_bytes(), b": '", e.arg, b"' (try 'memdog --help')"]);
+            exit::USAGE
+        }
+    }
 }
+
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! { unsafe { libc::abort() } }
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    sys::abort()
+}
+
 /// core is prebuilt with unwind tables; an unoptimised build keeps a reference to
 /// the personality routine even with panic=abort. It is never called.
 #[no_mangle]

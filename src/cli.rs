@@ -1,0 +1,364 @@
+//! Command-line parsing into plain option structs. Arguments are borrowed
+//! from argv; nothing is copied or allocated.
+
+use crate::num::parse_u64_prefix;
+use crate::proc::status::{vm_index, NFIELDS, VM_FIELDS};
+
+/// How many --pid/--name/--pidfile a watch takes; a board watches a handful.
+pub const MAX_SPECS: usize = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spec<'a> {
+    Pid(u32),
+    /// memdog's own pid (`--pid self`)
+    SelfPid,
+    Name(&'a [u8]),
+    Pidfile(&'a [u8]),
+}
+
+/// Fields besides the Vm*/Rss* ones; all but Threads come from /proc/PID/maps.
+pub const EXTRA_FIELDS: [&str; 7] = [
+    "Threads",
+    "heap",
+    "stack",
+    "stacks",
+    "nthreadstacks",
+    "anon",
+    "file",
+];
+pub const THREADS: usize = NFIELDS;
+pub const HEAP: usize = NFIELDS + 1;
+pub const STACK: usize = NFIELDS + 2;
+pub const STACKS: usize = NFIELDS + 3;
+pub const NTHREADSTACKS: usize = NFIELDS + 4;
+pub const ANON: usize = NFIELDS + 5;
+pub const FILE: usize = NFIELDS + 6;
+
+/// A set of fields, as bits: index < NFIELDS is a Vm*/Rss* field, then EXTRA_FIELDS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fields(pub u32);
+
+impl Fields {
+    pub fn default_set() -> Fields {
+        let mut f = Fields(0);
+        for n in [
+            "VmRSS", "VmSize", "VmHWM", "RssAnon", "RssFile", "VmData", "VmSwap", "Threads", "heap",
+        ] {
+            if let Some(i) = field_index(n.as_bytes()) {
+                f.0 |= 1 << i;
+            }
+        }
+        f
+    }
+    pub fn has(self, i: usize) -> bool {
+        i < 32 && self.0 & (1 << i) != 0
+    }
+    /// True when a field needs /proc/PID/maps.
+    pub fn needs_maps(self) -> bool {
+        (HEAP..=FILE).any(|i| self.has(i))
+    }
+    pub fn name(i: usize) -> &'static str {
+        VM_FIELDS
+            .get(i)
+            .or_else(|| EXTRA_FIELDS.get(i.wrapping_sub(NFIELDS)))
+            .copied()
+            .unwrap_or("?")
+    }
+}
+
+pub fn field_index(name: &[u8]) -> Option<usize> {
+    vm_index(name).or_else(|| {
+        EXTRA_FIELDS
+            .iter()
+            .position(|f| f.as_bytes() == name)
+            .map(|i| i + NFIELDS)
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watch<'a> {
+    pub specs: heapless::Vec<Spec<'a>, MAX_SPECS>,
+    pub interval_ms: u64,
+    /// stop after this many samples
+    pub count: Option<u64>,
+    pub fields: Fields,
+    pub log: Option<&'a [u8]>,
+    pub proc_root: &'a [u8],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Rss,
+    Size,
+    Heap,
+    Swap,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot<'a> {
+    pub top: usize,
+    pub sort: SortKey,
+    pub proc_root: &'a [u8],
+}
+
+// no allocator to Box the big variant; one Command lives on main's stack
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command<'a> {
+    Help,
+    Version,
+    Watch(Watch<'a>),
+    Snapshot(Snapshot<'a>),
+}
+
+/// A bad command line: `what` is the message, `arg` the offending word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsageError<'a> {
+    pub what: &'static str,
+    pub arg: &'a [u8],
+}
+
+fn err<'a, T>(what: &'static str, arg: &'a [u8]) -> Result<T, UsageError<'a>> {
+    Err(UsageError { what, arg })
+}
+
+pub const DEFAULT_PROC: &[u8] = b"/proc";
+/// Snapshot's table is held in a fixed array; 64 rows fill a serial console.
+pub const MAX_TOP: usize = 64;
+
+/// `600s`, `10m`, `500ms`, `1h`, `2d` or bare seconds, 10 ms to 7 days.
+pub fn parse_duration_ms(s: &[u8]) -> Option<u64> {
+    let (v, unit) = parse_u64_prefix(s)?;
+    if s.first().is_some_and(|b| !b.is_ascii_digit()) {
+        return None;
+    }
+    let mul = match unit {
+        b"ms" => 1,
+        b"" | b"s" => 1000,
+        b"m" | b"min" => 60_000,
+        b"h" => 3_600_000,
+        b"d" => 86_400_000,
+        _ => return None,
+    };
+    let ms = v.checked_mul(mul)?;
+    (10..=7 * 86_400_000).contains(&ms).then_some(ms)
+}
+
+pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a>, UsageError<'a>> {
+    let Some(sub) = args.next() else {
+        return Ok(Command::Help);
+    };
+    match sub {
+        b"-h" | b"--help" | b"help" => Ok(Command::Help),
+        b"-V" | b"--version" | b"version" => Ok(Command::Version),
+        b"watch" => parse_watch(args).map(Command::Watch),
+        b"snapshot" => parse_snapshot(args).map(Command::Snapshot),
+        _ => err("unknown command (expected watch or snapshot)", sub),
+    }
+}
+
+fn value<'a, I: Iterator<Item = &'a [u8]>>(
+    args: &mut I,
+    flag: &'a [u8],
+) -> Result<&'a [u8], UsageError<'a>> {
+    match args.next() {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => err("option needs a value", flag),
+    }
+}
+
+fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a>, UsageError<'a>> {
+    let mut w = Watch {
+        specs: heapless::Vec::new(),
+        interval_ms: 600_000,
+        count: None,
+        fields: Fields::default_set(),
+        log: None,
+        proc_root: DEFAULT_PROC,
+    };
+    while let Some(a) = args.next() {
+        let spec = match a {
+            b"--pid" | b"-p" => {
+                let v = value(&mut args, a)?;
+                if v == b"self" {
+                    Some(Spec::SelfPid)
+                } else {
+                    match crate::num::parse_u32(v) {
+                        Some(p) if p > 0 => Some(Spec::Pid(p)),
+                        _ => return err("--pid needs a process id (a number > 0) or 'self'", v),
+                    }
+                }
+            }
+            b"--name" | b"-n" => Some(Spec::Name(value(&mut args, a)?)),
+            b"--pidfile" => Some(Spec::Pidfile(value(&mut args, a)?)),
+            b"--interval" | b"-i" => {
+                let v = value(&mut args, a)?;
+                w.interval_ms = parse_duration_ms(v).ok_or(UsageError {
+                    what: "--interval needs a duration from 10ms to 7d, like 600s, 10m, 500ms",
+                    arg: v,
+                })?;
+                None
+            }
+            b"--count" | b"-c" => {
+                let v = value(&mut args, a)?;
+                match crate::num::parse_u64(v) {
+                    Some(n) if n > 0 => w.count = Some(n),
+                    _ => return err("--count needs a number of samples > 0", v),
+                }
+                None
+            }
+            b"--fields" | b"-f" => {
+                let v = value(&mut args, a)?;
+                let mut f = Fields(0);
+                for name in v.split(|&b| b == b',').filter(|n| !n.is_empty()) {
+                    match field_index(name) {
+                        Some(i) => f.0 |= 1 << i,
+                        None => {
+                            return err("unknown field (see 'memdog --help' for the list)", name)
+                        }
+                    }
+                }
+                if f.0 == 0 {
+                    return err("--fields needs at least one field", v);
+                }
+                w.fields = f;
+                None
+            }
+            b"--log" | b"-l" => {
+                w.log = Some(value(&mut args, a)?);
+                None
+            }
+            b"--proc-root" => {
+                w.proc_root = value(&mut args, a)?;
+                None
+            }
+            _ => return err("unknown option for watch", a),
+        };
+        if let Some(s) = spec {
+            if w.specs.push(s).is_err() {
+                return err("too many targets (at most 16)", a);
+            }
+        }
+    }
+    Ok(w)
+}
+
+fn parse_snapshot<'a, I: Iterator<Item = &'a [u8]>>(
+    mut args: I,
+) -> Result<Snapshot<'a>, UsageError<'a>> {
+    let mut s = Snapshot {
+        top: 20,
+        sort: SortKey::Rss,
+        proc_root: DEFAULT_PROC,
+    };
+    while let Some(a) = args.next() {
+        match a {
+            b"--top" | b"-t" => {
+                let v = value(&mut args, a)?;
+                match crate::num::parse_u64(v) {
+                    Some(n) if n > 0 && n <= MAX_TOP as u64 => s.top = n as usize,
+                    _ => return err("--top needs a number from 1 to 64", v),
+                }
+            }
+            b"--sort" | b"-s" => {
+                let v = value(&mut args, a)?;
+                s.sort = match v {
+                    b"rss" => SortKey::Rss,
+                    b"size" => SortKey::Size,
+                    b"heap" => SortKey::Heap,
+                    b"swap" => SortKey::Swap,
+                    _ => return err("--sort needs one of rss, size, heap, swap", v),
+                };
+            }
+            b"--proc-root" => s.proc_root = value(&mut args, a)?,
+            _ => return err("unknown option for snapshot", a),
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&'static str]) -> Result<Command<'static>, UsageError<'static>> {
+        parse(args.iter().map(|a| a.as_bytes()))
+    }
+
+    #[test]
+    fn watch_full() {
+        let Command::Watch(w) = p(&[
+            "watch",
+            "--pid",
+            "12",
+            "--name",
+            "hostapd",
+            "--pidfile",
+            "/run/x.pid",
+            "--pid",
+            "self",
+            "--interval",
+            "500ms",
+            "--count",
+            "3",
+            "--fields",
+            "VmRSS,heap",
+            "--log",
+            "/tmp/l",
+            "--proc-root",
+            "/x",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            &w.specs[..],
+            &[
+                Spec::Pid(12),
+                Spec::Name(b"hostapd"),
+                Spec::Pidfile(b"/run/x.pid"),
+                Spec::SelfPid
+            ]
+        );
+        assert_eq!((w.interval_ms, w.count), (500, Some(3)));
+        assert!(
+            w.fields.has(field_index(b"VmRSS").unwrap()) && w.fields.has(HEAP) && !w.fields.has(0)
+        );
+        assert_eq!((w.log, w.proc_root), (Some(&b"/tmp/l"[..]), &b"/x"[..]));
+    }
+
+    #[test]
+    fn bad_input_names_the_word() {
+        assert_eq!(p(&["watch", "--pid", "abc"]).unwrap_err().arg, b"abc");
+        assert_eq!(p(&["watch", "--pid", "0"]).unwrap_err().arg, b"0");
+        assert_eq!(p(&["watch", "--interval", "ten"]).unwrap_err().arg, b"ten");
+        assert_eq!(p(&["watch", "--interval", "5ms"]).unwrap_err().arg, b"5ms");
+        assert_eq!(p(&["watch", "--bogus"]).unwrap_err().arg, b"--bogus");
+        assert_eq!(
+            p(&["watch", "--fields", "VmRSS,Nope"]).unwrap_err().arg,
+            b"Nope"
+        );
+        assert_eq!(p(&["watch", "--pid"]).unwrap_err().arg, b"--pid");
+        assert_eq!(p(&["frobnicate"]).unwrap_err().arg, b"frobnicate");
+        assert_eq!(p(&["snapshot", "--sort", "cpu"]).unwrap_err().arg, b"cpu");
+        assert_eq!(p(&["snapshot", "--top", "65"]).unwrap_err().arg, b"65");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms(b"600s"), Some(600_000));
+        assert_eq!(parse_duration_ms(b"10m"), Some(600_000));
+        assert_eq!(parse_duration_ms(b"2"), Some(2000));
+        assert_eq!(parse_duration_ms(b"1h"), Some(3_600_000));
+        assert_eq!(parse_duration_ms(b" 1h"), None);
+        assert_eq!(parse_duration_ms(b"1x"), None);
+        assert_eq!(parse_duration_ms(b"99999999999999999999"), None);
+    }
+
+    #[test]
+    fn field_names_round_trip() {
+        for i in 0..NFIELDS + EXTRA_FIELDS.len() {
+            assert_eq!(field_index(Fields::name(i).as_bytes()), Some(i));
+        }
+    }
+}

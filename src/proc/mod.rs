@@ -1,0 +1,149 @@
+//! Pure parsers for /proc text, fed line by line so a file of any size can
+//! stream through one fixed buffer. No I/O here except [`for_each_line`],
+//! which works over any `embedded_io::Read`.
+
+pub mod maps;
+pub mod meminfo;
+pub mod stat;
+pub mod status;
+
+/// Result of streaming a file through a fixed buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LineStats {
+    pub lines: u32,
+    /// lines longer than the buffer; each was passed on cut to the buffer size
+    pub truncated: u32,
+}
+
+/// Read `r` to the end through `buf`, calling `f` once per line (without the
+/// newline). A last line without a newline is still a line. A line longer
+/// than `buf` is passed cut to `buf.len()` bytes and counted in `truncated`:
+/// a bounded buffer is never a panic and never a lost following line.
+pub fn for_each_line<R: embedded_io::Read>(
+    r: &mut R,
+    buf: &mut [u8],
+    mut f: impl FnMut(&[u8]),
+) -> Result<LineStats, R::Error> {
+    let mut st = LineStats::default();
+    let mut len = 0usize; // bytes of a partial line at buf[..len]
+    let mut skipping = false; // inside the tail of an over-long line
+    loop {
+        let n = match buf.get_mut(len..) {
+            Some(space) if !space.is_empty() => r.read(space)?,
+            _ => 0,
+        };
+        if n == 0 && len < buf.len() {
+            // end of file
+            if len > 0 && !skipping {
+                f(buf.get(..len).unwrap_or(&[]));
+                st.lines += 1;
+            }
+            return Ok(st);
+        }
+        let end = len + n;
+        let mut start = 0;
+        while let Some(off) = buf
+            .get(start..end)
+            .and_then(|s| s.iter().position(|&b| b == b'\n'))
+        {
+            if skipping {
+                skipping = false;
+            } else {
+                f(buf.get(start..start + off).unwrap_or(&[]));
+                st.lines += 1;
+            }
+            start += off + 1;
+        }
+        if start == 0 && end == buf.len() {
+            // a full buffer with no newline: hand out the prefix, skip the rest
+            if !skipping {
+                f(buf);
+                st.lines += 1;
+                st.truncated += 1;
+                skipping = true;
+            }
+            len = 0;
+        } else if skipping {
+            len = 0;
+        } else {
+            buf.copy_within(start..end, 0);
+            len = end - start;
+        }
+    }
+}
+
+/// Split `key: value` at the first colon; None when there is no colon.
+pub(crate) fn split_key(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = line.iter().position(|&b| b == b':')?;
+    Some((crate::num::trim(line.get(..i)?), line.get(i + 1..)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `chunk` bytes per read.
+    struct Chunked<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+    impl embedded_io::ErrorType for Chunked<'_> {
+        type Error = core::convert::Infallible;
+    }
+    impl embedded_io::Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            let n = self.data.len().min(buf.len()).min(self.chunk);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn lines(data: &[u8], chunk: usize, cap: usize) -> (Vec<Vec<u8>>, LineStats) {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; cap];
+        let st = for_each_line(&mut Chunked { data, chunk }, &mut buf, |l| {
+            out.push(l.to_vec())
+        })
+        .unwrap();
+        (out, st)
+    }
+
+    #[test]
+    fn every_split_and_buffer_size_gives_the_same_lines() {
+        let data = b"a\nbb\n\nccc dd\nlast";
+        let want: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(|l| l.to_vec()).collect();
+        for chunk in 1..=data.len() {
+            for cap in 8..=24 {
+                let (got, st) = lines(data, chunk, cap);
+                assert_eq!(got, want, "chunk {chunk} cap {cap}");
+                assert_eq!(st.truncated, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_not_lost() {
+        let data = b"short\nthis line is far longer than the buffer\nnext\n";
+        for chunk in 1..=data.len() {
+            let (got, st) = lines(data, chunk, 8);
+            assert_eq!(
+                got,
+                vec![b"short".to_vec(), b"this lin".to_vec(), b"next".to_vec()],
+                "chunk {chunk}"
+            );
+            assert_eq!(
+                st,
+                LineStats {
+                    lines: 3,
+                    truncated: 1
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert_eq!(lines(b"", 4, 8).0.len(), 0);
+    }
+}

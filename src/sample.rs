@@ -1,0 +1,131 @@
+//! Reading one process or the system: opens /proc files and streams them
+//! through one fixed buffer into the pure parsers of [`crate::proc`].
+
+use crate::proc::maps::{MapsParser, MapsSummary};
+use crate::proc::meminfo::Meminfo;
+use crate::proc::stat::Stat;
+use crate::proc::status::Status;
+use crate::proc::{for_each_line, LineStats};
+use crate::sys::{self, Errno, Fd, PathBuf};
+
+/// One read buffer for every /proc file. status is ~1.5 KB on 6.x (more
+/// with a long Groups line, which is cut, not needed); a maps line is at most
+/// ~100 bytes + a path (PATH_MAX 4096, in practice < 256). Files larger than
+/// the buffer stream through it line by line.
+pub const READ_BUF: usize = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// the process is gone (ENOENT/ESRCH, or an empty file)
+    Gone,
+    /// EACCES/EPERM: hidepid, another user's process, no ptrace access
+    Denied,
+    Io(Errno),
+    /// the file did not parse
+    Malformed,
+}
+
+impl From<Errno> for ReadError {
+    fn from(e: Errno) -> ReadError {
+        match e.0 {
+            libc::ENOENT | libc::ESRCH => ReadError::Gone,
+            libc::EACCES | libc::EPERM => ReadError::Denied,
+            _ => ReadError::Io(e),
+        }
+    }
+}
+
+pub struct Reader<'r> {
+    pub root: &'r [u8],
+    buf: [u8; READ_BUF],
+}
+
+impl<'r> Reader<'r> {
+    pub fn new(root: &'r [u8]) -> Reader<'r> {
+        Reader {
+            root,
+            buf: [0; READ_BUF],
+        }
+    }
+
+    fn stream(&mut self, path: &PathBuf, f: impl FnMut(&[u8])) -> Result<LineStats, ReadError> {
+        let mut fd = Fd::open_read(path)?;
+        let st = for_each_line(&mut fd, &mut self.buf, f)?;
+        Ok(st)
+    }
+
+    pub fn stat(&mut self, pid: u32) -> Result<Stat, ReadError> {
+        let path = PathBuf::proc_file(self.root, pid, b"stat");
+        let (data, _) = sys::read_file(&path, &mut self.buf)?;
+        if data.is_empty() {
+            return Err(ReadError::Gone);
+        }
+        Stat::parse(data).map_err(|_| ReadError::Malformed)
+    }
+
+    pub fn status(&mut self, pid: u32) -> Result<Status, ReadError> {
+        let path = PathBuf::proc_file(self.root, pid, b"status");
+        let mut s = Status::default();
+        let st = self.stream(&path, |l| s.feed_line(l))?;
+        if st.lines == 0 {
+            return Err(ReadError::Gone);
+        }
+        Ok(s)
+    }
+
+    pub fn maps(&mut self, pid: u32) -> Result<MapsSummary, ReadError> {
+        let path = PathBuf::proc_file(self.root, pid, b"maps");
+        let mut p = MapsParser::default();
+        self.stream(&path, |l| p.feed_line(l))?;
+        Ok(p.sum)
+    }
+
+    pub fn meminfo(&mut self) -> Result<Meminfo, ReadError> {
+        let mut path = PathBuf::from(self.root);
+        path.push(b"/meminfo");
+        let mut m = Meminfo::default();
+        self.stream(&path, |l| m.feed_line(l))?;
+        if m.is_empty() {
+            return Err(ReadError::Malformed);
+        }
+        Ok(m)
+    }
+
+    /// The pid written in a pidfile (first line, blanks trimmed).
+    pub fn pidfile(&mut self, path: &[u8]) -> Result<u32, ReadError> {
+        let p = PathBuf::from(path);
+        let (data, _) = sys::read_file(&p, &mut self.buf)?;
+        let first = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        match crate::num::parse_u32(first) {
+            Some(pid) if pid > 0 => Ok(pid),
+            _ => Err(ReadError::Malformed),
+        }
+    }
+}
+
+/// Every numeric entry of the proc root, i.e. every process id.
+pub struct Pids {
+    dir: sys::Dir,
+}
+
+impl Pids {
+    pub fn open(root: &[u8]) -> Result<Pids, ReadError> {
+        Ok(Pids {
+            dir: sys::Dir::open(&PathBuf::from(root))?,
+        })
+    }
+}
+
+impl Iterator for Pids {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        loop {
+            let name = self.dir.next_name()?;
+            if name.first().is_some_and(|b| b.is_ascii_digit()) {
+                if let Some(p) = crate::num::parse_u32(name) {
+                    return Some(p);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! The only module with `unsafe`: file descriptors, directory listing, clocks,
+//! signals and process control, as thin wrappers over libc. Everything above
+//! this module is safe Rust.
+#![allow(unsafe_code)]
+
+use core::ffi::c_char;
+
+pub mod path;
+pub use path::PathBuf;
+
+/// An errno value, e.g. `Errno(libc::ENOENT)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    fn last() -> Errno {
+        Errno(errno())
+    }
+    /// Short text for an errno, for one-line error messages.
+    pub fn text(self) -> &'static str {
+        match self.0 {
+            libc::ENOENT => "no such file or directory",
+            libc::EACCES => "permission denied",
+            libc::EPERM => "operation not permitted",
+            libc::ESRCH => "no such process",
+            libc::ENOSPC => "no space left on device",
+            libc::EROFS => "read-only file system",
+            libc::ELOOP => "is a symlink (refused)",
+            libc::EISDIR => "is a directory",
+            libc::ENOTDIR => "not a directory",
+            libc::EIO => "input/output error",
+            libc::EINVAL => "invalid argument",
+            libc::EMFILE | libc::ENFILE => "too many open files",
+            libc::EDQUOT => "disk quota exceeded",
+            libc::EFBIG => "file too large",
+            libc::EINTR => "interrupted",
+            libc::ENAMETOOLONG => "path too long",
+            _ => "system error",
+        }
+    }
+}
+
+impl embedded_io::Error for Errno {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        embedded_io::ErrorKind::Other
+    }
+}
+
+fn errno() -> i32 {
+    unsafe { *libc::__errno_location() }
+}
+
+/// An owned file descriptor, closed on drop.
+pub struct Fd(i32);
+
+pub const STDOUT: i32 = 1;
+pub const STDERR: i32 = 2;
+
+impl Fd {
+    /// Open read-only. O_CLOEXEC so exec'd actions never inherit it.
+    pub fn open_read(path: &PathBuf) -> Result<Fd, Errno> {
+        Self::open(path, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+    }
+
+    /// Open for appending log lines: never follow a symlink (a log path
+    /// replaced by a link to /etc/passwd must not be written through).
+    pub fn open_append(path: &PathBuf) -> Result<Fd, Errno> {
+        Self::open(
+            path,
+            libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            0o640,
+        )
+    }
+
+    fn open(path: &PathBuf, flags: i32, mode: u32) -> Result<Fd, Errno> {
+        if !path.is_valid() {
+            return Err(Errno(libc::ENAMETOOLONG));
+        }
+        loop {
+            let fd = unsafe { libc::open(path.as_cstr_ptr(), flags, mode as libc::c_uint) };
+            if fd >= 0 {
+                return Ok(Fd(fd));
+            }
+            let e = Errno::last();
+            if e.0 != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Borrow a descriptor we do not own (stdout, stderr): not closed on drop.
+    pub fn borrowed(fd: i32) -> Borrowed {
+        Borrowed(fd)
+    }
+
+    pub fn raw(&self) -> i32 {
+        self.0
+    }
+
+    /// Read from `offset` (pread), for /proc/PID/mem.
+    pub fn read_at(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
+        loop {
+            let n = unsafe {
+                libc::pread(
+                    self.0,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    offset as libc::off_t,
+                )
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = Errno::last();
+            if e.0 != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Append one whole line or nothing: on a short write (disk filled up
+    /// mid-line) the partial tail is cut off again, so a log never holds a
+    /// torn line. Meant for files opened with [`Fd::open_append`].
+    pub fn append_whole(&mut self, buf: &[u8]) -> Result<(), Errno> {
+        let n = match raw_write(self.0, buf) {
+            Ok(n) if n == buf.len() => return Ok(()),
+            Ok(0) => return Err(Errno(libc::ENOSPC)),
+            Ok(n) => n,
+            Err(e) => return Err(e),
+        };
+        let end = unsafe { libc::lseek(self.0, 0, libc::SEEK_END) };
+        if end >= n as libc::off_t {
+            unsafe { libc::ftruncate(self.0, end - n as libc::off_t) };
+        }
+        Err(Errno(libc::ENOSPC))
+    }
+
+    /// Size of the open file in bytes.
+    pub fn size(&self) -> Result<u64, Errno> {
+        let mut st: libc::stat = unsafe { core::mem::zeroed() };
+        if unsafe { libc::fstat(self.0, &mut st) } == 0 {
+            Ok(st.st_size as u64)
+        } else {
+            Err(Errno::last())
+        }
+    }
+
+    pub fn fsync(&self) -> Result<(), Errno> {
+        if unsafe { libc::fsync(self.0) } == 0 {
+            Ok(())
+        } else {
+            Err(Errno::last())
+        }
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// A descriptor owned by someone else (stdio).
+#[derive(Clone, Copy)]
+pub struct Borrowed(pub i32);
+
+fn raw_read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = Errno::last();
+        if e.0 != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+fn raw_write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
+    loop {
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = Errno::last();
+        if e.0 != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+macro_rules! impl_io {
+    ($t:ty) => {
+        impl embedded_io::ErrorType for $t {
+            type Error = Errno;
+        }
+        impl embedded_io::Read for $t {
+            fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+                raw_read(self.0, buf)
+            }
+        }
+        impl embedded_io::Write for $t {
+            fn write(&mut self, buf: &[u8]) -> Result<usize, Errno> {
+                if buf.is_empty() {
+                    return Ok(0);
+                }
+                match raw_write(self.0, buf)? {
+                    0 => Err(Errno(libc::ENOSPC)),
+                    n => Ok(n),
+                }
+            }
+            fn flush(&mut self) -> Result<(), Errno> {
+                Ok(())
+            }
+        }
+    };
+}
+impl_io!(Fd);
+impl_io!(Borrowed);
+
+/// Write all of `buf` to a stream (stdout, a pipe), retrying short writes.
+pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        match raw_write(fd, buf)? {
+            0 => return Err(Errno(libc::ENOSPC)),
+            n => buf = buf.get(n..).unwrap_or(&[]),
+        }
+    }
+    Ok(())
+}
+
+/// Read a whole small file into `buf`. Returns the bytes read and whether
+/// the file was longer than the buffer (the rest is left unread).
+pub fn read_file<'a>(path: &PathBuf, buf: &'a mut [u8]) -> Result<(&'a [u8], bool), Errno> {
+    let mut fd = Fd::open_read(path)?;
+    let mut len = 0;
+    while len < buf.len() {
+        let n = embedded_io::Read::read(&mut fd, &mut buf[len..])?;
+        if n == 0 {
+            return Ok((&buf[..len], false));
+        }
+        len += n;
+    }
+    // buffer full: is there more?
+    let mut probe = [0u8; 1];
+    let more = embedded_io::Read::read(&mut fd, &mut probe)? > 0;
+    Ok((&buf[..len], more))
+}
+
+/// Directory listing through getdents64: musl's and uClibc's opendir
+/// allocate, and the agent has no allocator.
+pub struct Dir {
+    fd: Fd,
+    // 2 KiB holds ~80 /proc entries per syscall; /proc of a board has 100-300.
+    buf: [u8; 2048],
+    pos: usize,
+    len: usize,
+}
+
+impl Dir {
+    pub fn open(path: &PathBuf) -> Result<Dir, Errno> {
+        let fd = Fd::open(
+            path,
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            0,
+        )?;
+        Ok(Dir {
+            fd,
+            buf: [0; 2048],
+            pos: 0,
+            len: 0,
+        })
+    }
+
+    /// Next entry name (without NUL), or None at the end or on error.
+    pub fn next_name(&mut self) -> Option<&[u8]> {
+        if self.pos >= self.len {
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    self.fd.0,
+                    self.buf.as_mut_ptr(),
+                    self.buf.len(),
+                )
+            };
+            if n <= 0 {
+                return None;
+            }
+            self.len = n as usize;
+            self.pos = 0;
+        }
+        // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+        let rec = self.buf.get(self.pos..self.len)?;
+        let reclen = u16::from_ne_bytes([*rec.get(16)?, *rec.get(17)?]) as usize;
+        if reclen == 0 {
+            self.pos = self.len;
+            return None;
+        }
+        let name = rec.get(19..reclen.min(rec.len()))?;
+        self.pos += reclen;
+        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        name.get(..end)
+    }
+}
+
+/// Nanoseconds since boot (CLOCK_BOOTTIME, counts suspend; falls back to
+/// CLOCK_MONOTONIC on kernels before 2.6.39).
+pub fn boottime_ns() -> u64 {
+    clock_ns(libc::CLOCK_BOOTTIME).unwrap_or_else(monotonic_ns)
+}
+
+/// CLOCK_MONOTONIC in ns: the scheduling clock, immune to wall-clock jumps.
+pub fn monotonic_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC).unwrap_or(0)
+}
+
+/// Wall clock: seconds and nanoseconds since the epoch.
+#[allow(clippy::unnecessary_cast)] // time_t is 32-bit on some targets
+pub fn realtime() -> (i64, u32) {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    (ts.tv_sec as i64, ts.tv_nsec as u32)
+}
+
+fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+/// Sleep until the CLOCK_MONOTONIC deadline `ns`. Returns early (false) if a
+/// signal arrived, so the caller can look at its flags.
+pub fn sleep_until_monotonic(ns: u64) -> bool {
+    let ts = libc::timespec {
+        tv_sec: (ns / 1_000_000_000) as libc::time_t,
+        tv_nsec: (ns % 1_000_000_000) as _,
+    };
+    let r = unsafe {
+        libc::clock_nanosleep(
+            libc::CLOCK_MONOTONIC,
+            libc::TIMER_ABSTIME,
+            &ts,
+            core::ptr::null_mut(),
+        )
+    };
+    r == 0
+}
+
+pub fn getpid() -> u32 {
+    unsafe { libc::getpid() as u32 }
+}
+
+/// Send `sig` to `pid`. Signal 0 probes existence.
+pub fn kill(pid: u32, sig: i32) -> Result<(), Errno> {
+    if unsafe { libc::kill(pid as libc::pid_t, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(Errno::last())
+    }
+}
+
+/// Terminate now with `code` (no atexit handlers: we have none).
+pub fn exit(code: i32) -> ! {
+    unsafe { libc::_exit(code) }
+}
+
+/// Abort on panic: the agent's contract is not to panic, this is the backstop.
+pub fn abort() -> ! {
+    unsafe { libc::abort() }
+}
+
+/// The process arguments as byte slices.
+pub struct Args {
+    argc: usize,
+    argv: *const *const c_char,
+    i: usize,
+}
+
+impl Args {
+    /// # Safety
+    /// `argv` must point to `argc` NUL-terminated strings that live for the
+    /// whole program, as main's arguments do.
+    pub unsafe fn new(argc: i32, argv: *const *const c_char) -> Args {
+        Args {
+            argc: argc.max(0) as usize,
+            argv,
+            i: 1,
+        }
+    }
+}
+
+impl Iterator for Args {
+    type Item = &'static [u8];
+    fn next(&mut self) -> Option<&'static [u8]> {
+        if self.i >= self.argc || self.argv.is_null() {
+            return None;
+        }
+        let p = unsafe { *self.argv.add(self.i) };
+        self.i += 1;
+        if p.is_null() {
+            return None;
+        }
+        Some(unsafe { core::ffi::CStr::from_ptr(p) }.to_bytes())
+    }
+}
+
+/// Signals the agent reacts to, recorded by async-signal-safe handlers.
+pub mod signals {
+    use core::sync::atomic::{AtomicBool, Ordering};
+
+    static STOP: AtomicBool = AtomicBool::new(false);
+    static HUP: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn on_stop(_: i32) {
+        STOP.store(true, Ordering::SeqCst);
+    }
+    extern "C" fn on_hup(_: i32) {
+        HUP.store(true, Ordering::SeqCst);
+    }
+
+    /// Install SIGTERM/SIGINT (stop) and SIGHUP (reload) handlers without
+    /// SA_RESTART, so a sleep is cut short; ignore SIGPIPE (a closed pipe on
+    /// stdout is an error value, not death).
+    pub fn install() {
+        unsafe {
+            let mut sa: libc::sigaction = core::mem::zeroed();
+            sa.sa_sigaction = on_stop as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(libc::SIGTERM, &sa, core::ptr::null_mut());
+            libc::sigaction(libc::SIGINT, &sa, core::ptr::null_mut());
+            sa.sa_sigaction = on_hup as *const () as usize;
+            libc::sigaction(libc::SIGHUP, &sa, core::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    }
+
+    pub fn stop_requested() -> bool {
+        STOP.load(Ordering::SeqCst)
+    }
+
+    pub fn take_hup() -> bool {
+        HUP.swap(false, Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,484 @@
+//! `memdog watch`: the shell loop done right. Each tick samples every target
+//! into one logfmt line, then the system's meminfo into another.
+//!
+//! Ticks are CLOCK_MONOTONIC deadlines (start + k * interval): no drift over
+//! days, and no burst of catch-up samples after a suspend or a stall. Targets
+//! are followed across exits and restarts: `(pid, starttime)` names a
+//! process, so a reused pid is a different process.
+
+use crate::cli::{self, Fields, Spec, Watch};
+use crate::line::{push_timestamp, Line};
+use crate::out::{self, exit, Sink};
+use crate::proc::meminfo::Available;
+use crate::proc::stat::{Stat, COMM_CAP};
+use crate::sample::{Pids, ReadError, Reader};
+use crate::sys::{self, signals};
+
+/// Processes followed at once: the --name matches of all specs together. A
+/// board runs 50-300 processes; 64 same-named workers is already unusual.
+pub const MAX_TRACKED: usize = 64;
+
+pub struct Tracked {
+    pub pid: u32,
+    pub starttime: u64,
+    /// index into the specs
+    pub spec: usize,
+    pub comm: heapless::Vec<u8, COMM_CAP>,
+}
+
+/// Per-spec state for one-time notices.
+#[derive(Clone, Copy, Default)]
+struct SpecState {
+    waiting_logged: bool,
+    /// a --pid target, once gone, is never followed again: the number may be reused
+    done: bool,
+}
+
+pub struct Watcher<'a> {
+    pub opts: Watch<'a>,
+    pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
+    state: [SpecState; cli::MAX_SPECS],
+    reader: Reader<'a>,
+    line: Line,
+    pub seq: u64,
+    overflow_logged: bool,
+    self_pid: u32,
+}
+
+/// Stamp for every line of one tick.
+#[derive(Clone, Copy)]
+pub struct Stamp {
+    pub wall_secs: i64,
+    pub up_ns: u64,
+    pub seq: u64,
+}
+
+impl Stamp {
+    pub fn now(seq: u64) -> Stamp {
+        Stamp {
+            wall_secs: sys::realtime().0,
+            up_ns: sys::boottime_ns(),
+            seq,
+        }
+    }
+}
+
+fn matches_name(comm: &[u8], want: &[u8]) -> bool {
+    // the kernel keeps 15 bytes of a name (TASK_COMM_LEN 16)
+    comm == want || (want.len() > 15 && comm.len() == 15 && want.starts_with(comm))
+}
+
+fn alive(st: &Stat) -> bool {
+    st.state != b'Z' && st.state != b'X'
+}
+
+impl<'a> Watcher<'a> {
+    pub fn new(opts: Watch<'a>) -> Watcher<'a> {
+        let root = opts.proc_root;
+        Watcher {
+            opts,
+            tracked: heapless::Vec::new(),
+            state: [SpecState::default(); cli::MAX_SPECS],
+            reader: Reader::new(root),
+            line: Line::new(),
+            seq: 0,
+            overflow_logged: false,
+            self_pid: sys::getpid(),
+        }
+    }
+
+    fn begin(&mut self, s: Stamp) {
+        self.line.clear();
+        push_timestamp(&mut self.line, s.wall_secs);
+        self.line.kv_secs(b"up", s.up_ns);
+        self.line.kv(b"seq", s.seq);
+    }
+
+    fn emit(&mut self, sink: &mut Sink, s: Stamp) {
+        if sink.dropped > 0 {
+            let mut l = Line::new();
+            push_timestamp(&mut l, s.wall_secs);
+            l.kv_secs(b"up", s.up_ns);
+            l.kv(b"seq", s.seq);
+            l.push(b" event=dropped");
+            l.kv(b"lines", sink.dropped);
+            if sink.write_line(l.finish()) {
+                sink.dropped = 0;
+            }
+        }
+        sink.write_line(self.line.finish());
+    }
+
+    fn event_line(
+        &mut self,
+        sink: &mut Sink,
+        s: Stamp,
+        event: &[u8],
+        t: &Tracked,
+        reason: Option<&[u8]>,
+    ) {
+        self.begin(s);
+        self.line.push(b" event=");
+        self.line.push(event);
+        self.line.kv(b"pid", u64::from(t.pid));
+        self.line.kv_str(b"name", &t.comm);
+        self.line.kv(b"start", t.starttime);
+        if let Some(r) = reason {
+            self.line.push(b" reason=");
+            self.line.push(r);
+        }
+        self.emit(sink, s);
+    }
+
+    fn wait_line(&mut self, sink: &mut Sink, s: Stamp, i: usize, spec: Spec) {
+        if self.state.get(i).is_some_and(|st| st.waiting_logged) {
+            return;
+        }
+        self.begin(s);
+        self.line.push(b" event=wait");
+        match spec {
+            Spec::Name(n) => self.line.kv_str(b"name", n),
+            Spec::Pidfile(p) => self.line.kv_str(b"pidfile", p),
+            Spec::Pid(p) => self.line.kv(b"pid", u64::from(p)),
+            Spec::SelfPid => self.line.kv(b"pid", u64::from(self.self_pid)),
+        }
+        self.emit(sink, s);
+        if let Some(st) = self.state.get_mut(i) {
+            st.waiting_logged = true;
+        }
+    }
+
+    fn is_tracked(&self, pid: u32, spec: usize) -> bool {
+        self.tracked.iter().any(|t| t.pid == pid && t.spec == spec)
+    }
+
+    fn track(&mut self, sink: &mut Sink, s: Stamp, st: &Stat, spec: usize) {
+        let t = Tracked {
+            pid: st.pid,
+            starttime: st.starttime,
+            spec,
+            comm: st.comm.clone(),
+        };
+        self.event_line(sink, s, b"start", &t, None);
+        if let Some(state) = self.state.get_mut(spec) {
+            state.waiting_logged = false;
+        }
+        if self.tracked.push(t).is_err() && !self.overflow_logged {
+            self.overflow_logged = true;
+            self.begin(s);
+            self.line.push(b" event=overflow what=targets");
+            self.line.kv(b"limit", MAX_TRACKED as u64);
+            self.emit(sink, s);
+        }
+    }
+
+    /// Drop targets that exited or whose pid now names another process, then
+    /// find new ones for --name and --pidfile specs.
+    pub fn refresh(&mut self, sink: &mut Sink, s: Stamp) {
+        let mut i = 0;
+        while i < self.tracked.len() {
+            let Some(t) = self.tracked.get(i) else { break };
+            let (pid, start) = (t.pid, t.starttime);
+            let reason: Option<&[u8]> = match self.reader.stat(pid) {
+                Ok(st) if st.starttime != start => Some(b"pid-reused"),
+                Ok(st) if !alive(&st) => Some(b"zombie"),
+                Ok(_) => None,
+                Err(ReadError::Gone) => Some(b"gone"),
+                Err(_) => None, // transient or denied: keep it, the sample line will say
+            };
+            if let Some(r) = reason {
+                let t = self.tracked.swap_remove(i);
+                if let Some(Spec::Pid(_) | Spec::SelfPid) = self.opts.specs.get(t.spec) {
+                    if let Some(st) = self.state.get_mut(t.spec) {
+                        st.done = true;
+                    }
+                }
+                self.event_line(sink, s, b"exit", &t, Some(r));
+            } else {
+                i += 1;
+            }
+        }
+        // keep a stable order (by spec, then pid) whatever swap_remove did
+        self.tracked.sort_unstable_by_key(|t| (t.spec, t.pid));
+
+        let specs = self.opts.specs.clone();
+        let mut any_name = false;
+        for (i, spec) in specs.iter().enumerate() {
+            match *spec {
+                Spec::Name(_) => any_name = true,
+                Spec::Pidfile(path) => match self.reader.pidfile(path) {
+                    Ok(pid) if !self.is_tracked(pid, i) => match self.reader.stat(pid) {
+                        Ok(st) if alive(&st) => {
+                            // a new pid in the file replaces the old target
+                            while let Some(k) = self.tracked.iter().position(|t| t.spec == i) {
+                                self.tracked.swap_remove(k);
+                            }
+                            self.track(sink, s, &st, i)
+                        }
+                        _ => self.wait_line(sink, s, i, *spec),
+                    },
+                    Ok(_) => {}
+                    Err(_) => {
+                        if !self.tracked.iter().any(|t| t.spec == i) {
+                            self.wait_line(sink, s, i, *spec)
+                        }
+                    }
+                },
+                Spec::Pid(_) | Spec::SelfPid => {
+                    let pid = if let Spec::Pid(p) = *spec {
+                        p
+                    } else {
+                        self.self_pid
+                    };
+                    let done = self.state.get(i).is_some_and(|st| st.done);
+                    if !done && !self.is_tracked(pid, i) {
+                        if let Ok(st) = self.reader.stat(pid) {
+                            self.track(sink, s, &st, i);
+                        }
+                    }
+                }
+            }
+        }
+        if any_name {
+            self.scan_names(sink, s, &specs);
+        }
+        self.tracked.sort_unstable_by_key(|t| (t.spec, t.pid));
+    }
+
+    fn scan_names(&mut self, sink: &mut Sink, s: Stamp, specs: &[Spec<'a>]) {
+        let Ok(pids) = Pids::open(self.opts.proc_root) else {
+            return;
+        };
+        let mut found = [false; cli::MAX_SPECS];
+        for pid in pids {
+            let Ok(st) = self.reader.stat(pid) else {
+                continue;
+            };
+            if !alive(&st) {
+                continue;
+            }
+            for (i, spec) in specs.iter().enumerate() {
+                if let Spec::Name(n) = *spec {
+                    if matches_name(&st.comm, n) {
+                        if let Some(f) = found.get_mut(i) {
+                            *f = true;
+                        }
+                        if !self.is_tracked(pid, i) {
+                            self.track(sink, s, &st, i);
+                        }
+                    }
+                }
+            }
+        }
+        for (i, spec) in specs.iter().enumerate() {
+            if matches!(spec, Spec::Name(_)) && !found.get(i).copied().unwrap_or(true) {
+                self.wait_line(sink, s, i, *spec);
+            }
+        }
+    }
+
+    /// One sample line for tracked target `i`.
+    pub fn sample(&mut self, sink: &mut Sink, s: Stamp, i: usize) {
+        let Some(t) = self.tracked.get(i) else { return };
+        let (pid, comm) = (t.pid, t.comm.clone());
+        let fields = self.opts.fields;
+        let status = self.reader.status(pid);
+        let maps = if fields.needs_maps() {
+            Some(self.reader.maps(pid))
+        } else {
+            None
+        };
+        self.begin(s);
+        self.line.kv(b"pid", u64::from(pid));
+        self.line.kv_str(b"name", &comm);
+        match status {
+            Ok(st) => {
+                for (k, v) in st.vm.iter().enumerate() {
+                    if let (true, Some(v)) = (fields.has(k), v) {
+                        self.line.kv(Fields::name(k).as_bytes(), *v);
+                    }
+                }
+                if let (true, Some(n)) = (fields.has(cli::THREADS), st.threads) {
+                    self.line.kv(b"Threads", u64::from(n));
+                }
+            }
+            Err(e) => self.line.kv_str(b"status", err_word(e)),
+        }
+        match maps {
+            Some(Ok(m)) => {
+                let vals = [
+                    (cli::HEAP, m.heap_kb),
+                    (cli::STACK, m.stack_kb),
+                    (cli::STACKS, m.thread_stack_kb),
+                    (cli::NTHREADSTACKS, u64::from(m.thread_stacks)),
+                    (cli::ANON, m.anon_kb),
+                    (cli::FILE, m.file_kb),
+                ];
+                for (k, v) in vals {
+                    if fields.has(k) {
+                        self.line.kv(Fields::name(k).as_bytes(), v);
+                    }
+                }
+            }
+            Some(Err(e)) => self.line.kv_str(b"maps", err_word(e)),
+            None => {}
+        }
+        self.emit(sink, s);
+    }
+
+    pub fn meminfo_line(&mut self, sink: &mut Sink, s: Stamp) {
+        let m = self.reader.meminfo();
+        self.begin(s);
+        self.line.push(b" meminfo");
+        match m {
+            Ok(m) => {
+                for key in [
+                    &b"MemTotal"[..],
+                    b"MemFree",
+                    b"MemAvailable",
+                    b"Buffers",
+                    b"Cached",
+                    b"SwapTotal",
+                    b"SwapFree",
+                ] {
+                    if key == b"MemAvailable" {
+                        match m.available() {
+                            Some(Available::Kernel(v)) => self.line.kv(key, v),
+                            Some(Available::Estimated(v)) => self.line.kv(b"MemAvailable~", v),
+                            None => {}
+                        }
+                    } else if let Some(v) = m.get(key) {
+                        self.line.kv(key, v);
+                    }
+                }
+            }
+            Err(e) => self.line.kv_str(b"error", err_word(e)),
+        }
+        self.emit(sink, s);
+    }
+
+    pub fn tick(&mut self, sink: &mut Sink) {
+        self.seq += 1;
+        let s = Stamp::now(self.seq);
+        self.refresh(sink, s);
+        for i in 0..self.tracked.len() {
+            self.sample(sink, s, i);
+        }
+        self.meminfo_line(sink, s);
+    }
+}
+
+pub fn err_word(e: ReadError) -> &'static [u8] {
+    match e {
+        ReadError::Gone => b"gone",
+        ReadError::Denied => b"denied",
+        ReadError::Malformed => b"malformed",
+        ReadError::Io(_) => b"io-error",
+    }
+}
+
+/// Check the proc root and every --pid before the first sample, so a typo
+/// fails at once with a clear message instead of a log of `event=wait`.
+fn preflight(w: &Watch, reader: &mut Reader) -> Result<(), i32> {
+    let root = w.proc_root;
+    if let Err(e) = reader.meminfo() {
+        let hint: &[u8] = match e {
+            ReadError::Denied => {
+                b": permission denied (run as root, or check hidepid= on the /proc mount)"
+            }
+            ReadError::Gone => b"/meminfo: not found (is proc mounted? mount -t proc proc /proc)",
+            _ => b"/meminfo: unreadable or not a meminfo file",
+        };
+        out::error(&[b"cannot read ", root, hint]);
+        return Err(if e == ReadError::Denied {
+            exit::DENIED
+        } else {
+            exit::FAILURE
+        });
+    }
+    for spec in w.specs.iter() {
+        if let Spec::Pid(pid) = *spec {
+            let mut b = [0u8; 20];
+            let p = crate::num::fmt_u64(u64::from(pid), &mut b);
+            match reader.stat(pid) {
+                Ok(_) => {}
+                Err(ReadError::Denied) => {
+                    out::error(&[
+                        b"cannot read ",
+                        root,
+                        b"/",
+                        p,
+                        b"/stat: permission denied (run as root, or check hidepid=)",
+                    ]);
+                    return Err(exit::DENIED);
+                }
+                Err(_) => {
+                    out::error(&[
+                        b"pid ",
+                        p,
+                        b" not found in ",
+                        root,
+                        b" (is it running? check with ps, or use --name)",
+                    ]);
+                    return Err(exit::NOT_FOUND);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run the watch loop until --count samples or SIGTERM/SIGINT. Returns the exit code.
+pub fn run(w: Watch) -> i32 {
+    if w.specs.is_empty() {
+        out::error(&[
+            b"watch needs a target: --pid PID, --pid self, --name NAME or --pidfile FILE",
+        ]);
+        return exit::USAGE;
+    }
+    let mut check = Reader::new(w.proc_root);
+    if let Err(code) = preflight(&w, &mut check) {
+        return code;
+    }
+    let mut sink = match w.log {
+        None => Sink::stdout(),
+        Some(path) => match Sink::file(path) {
+            Ok(s) => s,
+            Err(e) => {
+                out::error(&[b"cannot open log ", path, b": ", e.text().as_bytes()]);
+                return exit::FAILURE;
+            }
+        },
+    };
+    signals::install();
+    let interval_ns = w.interval_ms.saturating_mul(1_000_000);
+    let count = w.count;
+    let mut watcher = Watcher::new(w);
+    let mut deadline = sys::monotonic_ns();
+    loop {
+        watcher.tick(&mut sink);
+        if count.is_some_and(|c| watcher.seq >= c) || signals::stop_requested() {
+            break;
+        }
+        deadline = deadline.saturating_add(interval_ns);
+        let now = sys::monotonic_ns();
+        if now > deadline {
+            // stalled (SIGSTOP, a slow flash): skip the missed ticks, no burst
+            let missed = (now - deadline) / interval_ns.max(1) + 1;
+            deadline = deadline.saturating_add(missed.saturating_mul(interval_ns));
+        }
+        while sys::monotonic_ns() < deadline && !signals::stop_requested() {
+            sys::sleep_until_monotonic(deadline);
+        }
+        if signals::stop_requested() {
+            break;
+        }
+    }
+    if let Some(e) = sink.last_error {
+        out::error(&[
+            b"some log lines could not be written: ",
+            e.text().as_bytes(),
+        ]);
+    }
+    exit::OK
+}
