@@ -1,4 +1,37 @@
-# memdog — see README.md. `make run` and `make test` are the two entry points.
-.PHONY: all run test
-all:
-	cargo build --release
+# memdog — two entry points for a newcomer (see README.md):
+#   make run    build the agent and watch this machine's /proc in the foreground
+#   make test   everything CI checks (fmt, clippy, unit + integration tests, cross builds under qemu)
+# Others: make bench, make size, make cross, make dist.
+
+CARGO   ?= cargo
+BIN     := target/release/memdog
+RUN_ARGS ?= watch --pid self --pid 1 --interval 500ms
+
+.PHONY: all run test lint unit bench size host-deps
+
+all: $(BIN)
+
+# rustup's toolchain ships rustfmt and clippy on these machines; say so clearly if not
+host-deps:
+	@command -v $(CARGO) >/dev/null || { echo "make: cargo not found: install rustup (https://rustup.rs)" >&2; exit 1; }
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+$(BIN): host-deps $(wildcard src/*.rs src/*/*.rs) Cargo.toml
+	$(CARGO) build --release --locked
+
+run: $(BIN)
+	./$(BIN) $(RUN_ARGS)
+
+lint: host-deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+unit: host-deps
+	$(CARGO) test --locked
+
+test: lint unit cross-test
+
+-include cross/cross.mk
+# until cross/cross.mk defines it
+cross-test::

@@ -1,0 +1,175 @@
+//! Bad input on the command line and at start-up: one clear line on stderr
+//! and the documented exit code.
+
+mod common;
+use common::*;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+fn one_error_line(o: &std::process::Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "exactly one line: {err:?}");
+    assert!(err.starts_with("memdog: "), "{err}");
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn help_documents_commands_fields_and_exit_codes() {
+    let o = memdog(&["--help"]);
+    assert!(o.status.success());
+    let h = stdout(&o);
+    for w in [
+        "watch",
+        "snapshot",
+        "--proc-root",
+        "--interval",
+        "VmRSS",
+        "RssShmem",
+        "nthreadstacks",
+        "EXIT CODES",
+    ] {
+        assert!(h.contains(w), "help lacks {w}");
+    }
+    assert_eq!(memdog(&[]).status.code(), Some(0));
+    assert!(stdout(&memdog(&["--version"])).starts_with("memdog 0."));
+}
+
+#[test]
+fn unknown_flag_and_command() {
+    one_error_line(
+        &memdog(&["watch", "--pid", "1", "--frobnicate"]),
+        2,
+        "'--frobnicate'",
+    );
+    one_error_line(&memdog(&["dance"]), 2, "'dance'");
+    one_error_line(
+        &memdog(&["watch", "--fields", "VmRSS,VmFoo", "--pid", "1"]),
+        2,
+        "'VmFoo'",
+    );
+    one_error_line(&memdog(&["watch"]), 2, "needs a target");
+}
+
+#[test]
+fn non_numeric_interval_and_pid() {
+    one_error_line(
+        &memdog(&["watch", "--pid", "1", "--interval", "soon"]),
+        2,
+        "'soon'",
+    );
+    one_error_line(
+        &memdog(&["watch", "--pid", "1", "--interval", "1ms"]),
+        2,
+        "10ms",
+    );
+    one_error_line(&memdog(&["watch", "--pid", "one"]), 2, "'one'");
+    one_error_line(
+        &memdog(&["watch", "--pid", "1", "--count", "-3"]),
+        2,
+        "'-3'",
+    );
+    one_error_line(&memdog(&["watch", "--pid"]), 2, "needs a value");
+}
+
+#[test]
+fn missing_pid() {
+    // pid_max is at most 4194304, so this pid cannot exist
+    one_error_line(
+        &memdog(&["watch", "--pid", "4194305", "--count", "1"]),
+        3,
+        "pid 4194305 not found",
+    );
+}
+
+#[test]
+fn missing_proc_root() {
+    one_error_line(
+        &memdog(&["watch", "--pid", "1", "--proc-root", "/nonexistent"]),
+        1,
+        "is proc mounted",
+    );
+    one_error_line(
+        &memdog(&["snapshot", "--proc-root", "/nonexistent"]),
+        1,
+        "/nonexistent",
+    );
+}
+
+#[test]
+fn unreadable_proc_is_permission_denied() {
+    // a proc tree only root may read, read as nobody
+    let t = TempDir::new("eacces");
+    let root = t.join("proc");
+    std::fs::create_dir_all(root.join("1")).unwrap();
+    std::fs::write(root.join("meminfo"), "MemTotal: 1000 kB\n").unwrap();
+    std::fs::write(
+        root.join("1/stat"),
+        "1 (init) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1000 10 0\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.join("meminfo"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    if unsafe { libc_geteuid() } != 0 {
+        eprintln!("skipped: needs root to switch to nobody");
+        return;
+    }
+    let o = Command::new(bin())
+        .args([
+            "watch",
+            "--pid",
+            "1",
+            "--count",
+            "1",
+            "--proc-root",
+            root.to_str().unwrap(),
+        ])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    one_error_line(&o, 4, "permission denied");
+    std::fs::set_permissions(root.join("meminfo"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(root.join("1"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let o = Command::new(bin())
+        .args([
+            "watch",
+            "--pid",
+            "1",
+            "--count",
+            "1",
+            "--proc-root",
+            root.to_str().unwrap(),
+        ])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    one_error_line(&o, 4, "/1/stat: permission denied");
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+#[test]
+fn log_path_that_is_a_symlink_is_refused() {
+    let t = TempDir::new("symlink");
+    let victim = t.join("victim");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    std::os::unix::fs::symlink(&victim, t.join("memdog.log")).unwrap();
+    let o = memdog(&[
+        "watch",
+        "--pid",
+        "self",
+        "--count",
+        "1",
+        "--log",
+        t.join("memdog.log").to_str().unwrap(),
+    ]);
+    one_error_line(&o, 1, "symlink");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+}

@@ -1,0 +1,165 @@
+//! Helpers shared by the integration tests: run the built binary, make
+//! temporary directories and fixture /proc trees, parse logfmt lines.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> PathBuf {
+    // MEMDOG_BIN lets `make test` point the suite at another build (e.g. a static one)
+    std::env::var_os("MEMDOG_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_memdog")))
+}
+
+pub fn memdog(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).output().expect("run memdog")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// ../shared/proc-samples, read in place (never copied into the project).
+pub fn shared_samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/proc-samples")
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proc")
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "memdog-test-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+    pub fn s(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Parse one logfmt line (the format memdog writes) into key -> value, with
+/// quoted values unescaped. The leading timestamp is stored under "ts" and
+/// bare keys map to "". Returns None for anything that is not one clean line.
+pub fn logfmt(line: &str) -> Option<BTreeMap<String, String>> {
+    let mut m = BTreeMap::new();
+    let b = line.as_bytes();
+    if b.contains(&b'\n') {
+        return None;
+    }
+    let mut i = 0;
+    let mut first = true;
+    while i < b.len() {
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let ks = i;
+        while i < b.len() && b[i] != b'=' && b[i] != b' ' {
+            i += 1;
+        }
+        let key = std::str::from_utf8(&b[ks..i]).ok()?.to_string();
+        if first {
+            first = false;
+            m.insert("ts".into(), key);
+            continue;
+        }
+        if i >= b.len() || b[i] == b' ' {
+            m.insert(key, String::new());
+            continue;
+        }
+        i += 1; // '='
+        let mut val = Vec::new();
+        if i < b.len() && b[i] == b'"' {
+            i += 1;
+            loop {
+                let c = *b.get(i)?;
+                i += 1;
+                match c {
+                    b'"' => break,
+                    b'\\' => {
+                        let e = *b.get(i)?;
+                        i += 1;
+                        match e {
+                            b'n' => val.push(b'\n'),
+                            b't' => val.push(b'\t'),
+                            b'r' => val.push(b'\r'),
+                            b'"' => val.push(b'"'),
+                            b'\\' => val.push(b'\\'),
+                            b'x' => {
+                                let h = std::str::from_utf8(b.get(i..i + 2)?).ok()?;
+                                val.push(u8::from_str_radix(h, 16).ok()?);
+                                i += 2;
+                            }
+                            _ => return None,
+                        }
+                    }
+                    _ => val.push(c),
+                }
+            }
+            if i < b.len() && b[i] != b' ' {
+                return None;
+            }
+        } else {
+            while i < b.len() && b[i] != b' ' {
+                if b[i] == b'"' || b[i] == b'=' {
+                    return None;
+                }
+                val.push(b[i]);
+                i += 1;
+            }
+        }
+        if m.insert(key, String::from_utf8_lossy(&val).into_owned())
+            .is_some()
+        {
+            return None; // a duplicated key is a forged field
+        }
+    }
+    Some(m)
+}
+
+/// Every line of `out` parsed; panics with the line if one does not parse.
+pub fn lines(out: &str) -> Vec<BTreeMap<String, String>> {
+    out.lines()
+        .map(|l| logfmt(l).unwrap_or_else(|| panic!("not one logfmt line: {l:?}")))
+        .collect()
+}
+
+/// Raw bytes of the name value (quoted values unescaped), for names that are not UTF-8.
+pub fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("timed out waiting for {what}");
+}
