@@ -64,9 +64,25 @@ impl<'r> Reader<'r> {
     }
 
     pub fn status(&mut self, pid: u32) -> Result<Status, ReadError> {
-        let path = PathBuf::proc_file(self.root, pid, b"status");
+        let mut fd = self.open_status(pid)?;
+        self.status_of(&mut fd)
+    }
+
+    /// Open /proc/PID/status to hold: the descriptor stays bound to that
+    /// process, so after it exits reads fail (ESRCH) even if the pid number is
+    /// reused, and each sample costs a read instead of open+read+close.
+    pub fn open_status(&mut self, pid: u32) -> Result<Fd, ReadError> {
+        Ok(Fd::open_read(&PathBuf::proc_file(
+            self.root, pid, b"status",
+        ))?)
+    }
+
+    /// Read a held status descriptor from the start. An empty read is a
+    /// process that is gone.
+    pub fn status_of(&mut self, fd: &mut Fd) -> Result<Status, ReadError> {
+        fd.rewind()?;
         let mut s = Status::default();
-        let st = self.stream(&path, |l| s.feed_line(l))?;
+        let st = for_each_line(fd, &mut self.buf, |l| s.feed_line(l))?;
         if st.lines == 0 {
             return Err(ReadError::Gone);
         }
@@ -80,11 +96,22 @@ impl<'r> Reader<'r> {
         Ok(p.sum)
     }
 
-    pub fn meminfo(&mut self) -> Result<Meminfo, ReadError> {
+    pub fn open_meminfo(&mut self) -> Result<Fd, ReadError> {
         let mut path = PathBuf::from(self.root);
         path.push(b"/meminfo");
+        Ok(Fd::open_read(&path)?)
+    }
+
+    pub fn meminfo(&mut self) -> Result<Meminfo, ReadError> {
+        let mut fd = self.open_meminfo()?;
+        self.meminfo_of(&mut fd)
+    }
+
+    /// Read a held /proc/meminfo descriptor from the start.
+    pub fn meminfo_of(&mut self, fd: &mut Fd) -> Result<Meminfo, ReadError> {
+        fd.rewind()?;
         let mut m = Meminfo::default();
-        self.stream(&path, |l| m.feed_line(l))?;
+        for_each_line(fd, &mut self.buf, |l| m.feed_line(l))?;
         if m.is_empty() {
             return Err(ReadError::Malformed);
         }

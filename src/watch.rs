@@ -12,7 +12,7 @@ use crate::out::{self, exit, Sink};
 use crate::proc::meminfo::Available;
 use crate::proc::stat::{Stat, COMM_CAP};
 use crate::sample::{Pids, ReadError, Reader};
-use crate::sys::{self, signals};
+use crate::sys::{self, signals, Fd};
 
 /// Processes followed at once: the --name matches of all specs together. A
 /// board runs 50-300 processes; 64 same-named workers is already unusual.
@@ -24,6 +24,8 @@ pub struct Tracked {
     /// index into the specs
     pub spec: usize,
     pub comm: heapless::Vec<u8, COMM_CAP>,
+    /// /proc/PID/status held open: bound to this process, not to the number
+    status: Fd,
 }
 
 /// Per-spec state for one-time notices.
@@ -39,6 +41,7 @@ pub struct Watcher<'a> {
     pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
     state: [SpecState; cli::MAX_SPECS],
     reader: Reader<'a>,
+    meminfo: Option<Fd>,
     line: Line,
     pub seq: u64,
     overflow_logged: bool,
@@ -68,8 +71,8 @@ fn matches_name(comm: &[u8], want: &[u8]) -> bool {
     comm == want || (want.len() > 15 && comm.len() == 15 && want.starts_with(comm))
 }
 
-fn alive(st: &Stat) -> bool {
-    st.state != b'Z' && st.state != b'X'
+fn alive(state: u8) -> bool {
+    state != b'Z' && state != b'X'
 }
 
 impl<'a> Watcher<'a> {
@@ -80,6 +83,7 @@ impl<'a> Watcher<'a> {
             tracked: heapless::Vec::new(),
             state: [SpecState::default(); cli::MAX_SPECS],
             reader: Reader::new(root),
+            meminfo: None,
             line: Line::new(),
             seq: 0,
             overflow_logged: false,
@@ -153,54 +157,36 @@ impl<'a> Watcher<'a> {
     }
 
     fn track(&mut self, sink: &mut Sink, s: Stamp, st: &Stat, spec: usize) {
+        let Ok(status) = self.reader.open_status(st.pid) else {
+            return;
+        };
         let t = Tracked {
             pid: st.pid,
             starttime: st.starttime,
             spec,
             comm: st.comm.clone(),
+            status,
         };
+        if self.tracked.is_full() {
+            if !self.overflow_logged {
+                self.overflow_logged = true;
+                self.begin(s);
+                self.line.push(b" event=overflow what=targets");
+                self.line.kv(b"limit", MAX_TRACKED as u64);
+                self.emit(sink, s);
+            }
+            return;
+        }
         self.event_line(sink, s, b"start", &t, None);
         if let Some(state) = self.state.get_mut(spec) {
             state.waiting_logged = false;
         }
-        if self.tracked.push(t).is_err() && !self.overflow_logged {
-            self.overflow_logged = true;
-            self.begin(s);
-            self.line.push(b" event=overflow what=targets");
-            self.line.kv(b"limit", MAX_TRACKED as u64);
-            self.emit(sink, s);
-        }
+        let _ = self.tracked.push(t);
     }
 
-    /// Drop targets that exited or whose pid now names another process, then
-    /// find new ones for --name and --pidfile specs.
-    pub fn refresh(&mut self, sink: &mut Sink, s: Stamp) {
-        let mut i = 0;
-        while i < self.tracked.len() {
-            let Some(t) = self.tracked.get(i) else { break };
-            let (pid, start) = (t.pid, t.starttime);
-            let reason: Option<&[u8]> = match self.reader.stat(pid) {
-                Ok(st) if st.starttime != start => Some(b"pid-reused"),
-                Ok(st) if !alive(&st) => Some(b"zombie"),
-                Ok(_) => None,
-                Err(ReadError::Gone) => Some(b"gone"),
-                Err(_) => None, // transient or denied: keep it, the sample line will say
-            };
-            if let Some(r) = reason {
-                let t = self.tracked.swap_remove(i);
-                if let Some(Spec::Pid(_) | Spec::SelfPid) = self.opts.specs.get(t.spec) {
-                    if let Some(st) = self.state.get_mut(t.spec) {
-                        st.done = true;
-                    }
-                }
-                self.event_line(sink, s, b"exit", &t, Some(r));
-            } else {
-                i += 1;
-            }
-        }
-        // keep a stable order (by spec, then pid) whatever swap_remove did
-        self.tracked.sort_unstable_by_key(|t| (t.spec, t.pid));
-
+    /// Find targets not followed yet: a --pid at start, the process a
+    /// pidfile names now, every process matching a --name.
+    pub fn discover(&mut self, sink: &mut Sink, s: Stamp) {
         let specs = self.opts.specs.clone();
         let mut any_name = false;
         for (i, spec) in specs.iter().enumerate() {
@@ -208,7 +194,7 @@ impl<'a> Watcher<'a> {
                 Spec::Name(_) => any_name = true,
                 Spec::Pidfile(path) => match self.reader.pidfile(path) {
                     Ok(pid) if !self.is_tracked(pid, i) => match self.reader.stat(pid) {
-                        Ok(st) if alive(&st) => {
+                        Ok(st) if alive(st.state) => {
                             // a new pid in the file replaces the old target
                             while let Some(k) = self.tracked.iter().position(|t| t.spec == i) {
                                 self.tracked.swap_remove(k);
@@ -232,8 +218,14 @@ impl<'a> Watcher<'a> {
                     };
                     let done = self.state.get(i).is_some_and(|st| st.done);
                     if !done && !self.is_tracked(pid, i) {
-                        if let Ok(st) = self.reader.stat(pid) {
-                            self.track(sink, s, &st, i);
+                        match self.reader.stat(pid) {
+                            Ok(st) => self.track(sink, s, &st, i),
+                            Err(_) => {
+                                self.wait_line(sink, s, i, *spec);
+                                if let Some(st) = self.state.get_mut(i) {
+                                    st.done = true;
+                                }
+                            }
                         }
                     }
                 }
@@ -242,6 +234,7 @@ impl<'a> Watcher<'a> {
         if any_name {
             self.scan_names(sink, s, &specs);
         }
+        // a stable order: by spec, then pid
         self.tracked.sort_unstable_by_key(|t| (t.spec, t.pid));
     }
 
@@ -254,7 +247,7 @@ impl<'a> Watcher<'a> {
             let Ok(st) = self.reader.stat(pid) else {
                 continue;
             };
-            if !alive(&st) {
+            if !alive(st.state) {
                 continue;
             }
             for (i, spec) in specs.iter().enumerate() {
@@ -277,12 +270,30 @@ impl<'a> Watcher<'a> {
         }
     }
 
-    /// One sample line for tracked target `i`.
-    pub fn sample(&mut self, sink: &mut Sink, s: Stamp, i: usize) {
-        let Some(t) = self.tracked.get(i) else { return };
+    /// Sample tracked target `i`: one line, or an exit event and its removal.
+    /// Returns false when the target was removed.
+    pub fn sample(&mut self, sink: &mut Sink, s: Stamp, i: usize) -> bool {
+        let Some(t) = self.tracked.get_mut(i) else {
+            return false;
+        };
+        let status = self.reader.status_of(&mut t.status);
+        let gone: Option<&[u8]> = match &status {
+            Ok(st) if !alive(st.state.unwrap_or(b'R')) => Some(b"zombie"),
+            Err(ReadError::Gone) => Some(b"gone"),
+            _ => None,
+        };
+        if let Some(reason) = gone {
+            let t = self.tracked.remove(i);
+            if let Some(Spec::Pid(_) | Spec::SelfPid) = self.opts.specs.get(t.spec) {
+                if let Some(st) = self.state.get_mut(t.spec) {
+                    st.done = true;
+                }
+            }
+            self.event_line(sink, s, b"exit", &t, Some(reason));
+            return false;
+        }
         let (pid, comm) = (t.pid, t.comm.clone());
         let fields = self.opts.fields;
-        let status = self.reader.status(pid);
         let maps = if fields.needs_maps() {
             Some(self.reader.maps(pid))
         } else {
@@ -324,10 +335,20 @@ impl<'a> Watcher<'a> {
             None => {}
         }
         self.emit(sink, s);
+        true
     }
 
     pub fn meminfo_line(&mut self, sink: &mut Sink, s: Stamp) {
-        let m = self.reader.meminfo();
+        if self.meminfo.is_none() {
+            self.meminfo = self.reader.open_meminfo().ok();
+        }
+        let m = match self.meminfo.as_mut() {
+            Some(fd) => self.reader.meminfo_of(fd),
+            None => Err(ReadError::Gone),
+        };
+        if m.is_err() {
+            self.meminfo = None; // reopen next time
+        }
         self.begin(s);
         self.line.push(b" meminfo");
         match m {
@@ -360,9 +381,12 @@ impl<'a> Watcher<'a> {
     pub fn tick(&mut self, sink: &mut Sink) {
         self.seq += 1;
         let s = Stamp::now(self.seq);
-        self.refresh(sink, s);
-        for i in 0..self.tracked.len() {
-            self.sample(sink, s, i);
+        self.discover(sink, s);
+        let mut i = 0;
+        while i < self.tracked.len() {
+            if self.sample(sink, s, i) {
+                i += 1;
+            }
         }
         self.meminfo_line(sink, s);
     }

@@ -135,6 +135,16 @@ impl Fd {
         Err(Errno(libc::ENOSPC))
     }
 
+    /// Seek back to the start, so a held /proc file is generated afresh on the
+    /// next read (procps reads /proc/meminfo this way since the 2.x kernels).
+    pub fn rewind(&mut self) -> Result<(), Errno> {
+        if unsafe { libc::lseek(self.0, 0, libc::SEEK_SET) } == 0 {
+            Ok(())
+        } else {
+            Err(Errno::last())
+        }
+    }
+
     /// Size of the open file in bytes.
     pub fn size(&self) -> Result<u64, Errno> {
         let mut st: libc::stat = unsafe { core::mem::zeroed() };
