@@ -32,6 +32,10 @@ unit: host-deps
 
 test: lint unit cross-test
 
+# figures for the closing notes: CPU per sample vs kernel floor and shell loop, own RSS
+bench: $(BIN)
+	$(CARGO) bench --locked --bench sample_cost
+
 -include cross/cross.mk
 # until cross/cross.mk defines it
 cross-test::

@@ -71,6 +71,12 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     }
 }
 
+// Link the C library explicitly: when a test or bench build turns on the
+// libc crate's `std` feature, that crate leaves linking to std, which a
+// no_std binary does not have.
+#[link(name = "c")]
+extern "C" {}
+
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     sys::abort()

@@ -10,8 +10,20 @@ pub enum Dest {
     File(Fd),
 }
 
+/// Lines of one tick are gathered and written with one write(2): a tick
+/// with a target and meminfo is ~350 bytes; 4 KiB holds a dozen targets.
+/// A line that does not fit flushes the batch first; batches hold whole
+/// lines only, so a line is never split across writes.
+pub const BATCH_CAP: usize = 4096;
+
 pub struct Sink {
     dest: Dest,
+    batch: [u8; BATCH_CAP],
+    len: usize,
+    /// data lines in the batch
+    pending: u64,
+    /// the batch starts with an `event=dropped` notice
+    notice: bool,
     /// lines lost since the last successful write
     pub dropped: u64,
     /// lines lost in total
@@ -22,9 +34,13 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub fn stdout() -> Sink {
+    fn with(dest: Dest) -> Sink {
         Sink {
-            dest: Dest::Stdout,
+            dest,
+            batch: [0; BATCH_CAP],
+            len: 0,
+            pending: 0,
+            notice: false,
             dropped: 0,
             dropped_total: 0,
             written: 0,
@@ -32,36 +48,78 @@ impl Sink {
         }
     }
 
+    pub fn stdout() -> Sink {
+        Sink::with(Dest::Stdout)
+    }
+
     /// Open a log file for appending; a symlink is refused (ELOOP).
     pub fn file(path: &[u8]) -> Result<Sink, Errno> {
         let p = PathBuf::from(path);
-        let fd = Fd::open_append(&p)?;
-        Ok(Sink {
-            dest: Dest::File(fd),
-            ..Sink::stdout()
-        })
+        Ok(Sink::with(Dest::File(Fd::open_append(&p)?)))
     }
 
-    /// Write one finished line (ending in '\n'). Returns false if it was dropped.
-    pub fn write_line(&mut self, line: &[u8]) -> bool {
-        let r = match &mut self.dest {
-            Dest::Stdout => sys::write_all(sys::STDOUT, line),
-            Dest::File(fd) => fd.append_whole(line),
-        };
+    /// Queue one finished line (ending in '\n'); [`Sink::flush`] writes it.
+    pub fn write_line(&mut self, line: &[u8]) {
+        self.queue(line);
+        self.pending += 1;
+    }
+
+    /// Queue the `event=dropped` notice; it counts as delivered with the batch.
+    pub fn write_notice(&mut self, line: &[u8]) {
+        if self.len > 0 {
+            self.flush();
+        }
+        self.queue(line);
+        self.notice = true;
+    }
+
+    fn queue(&mut self, line: &[u8]) {
+        if self.len + line.len() > BATCH_CAP {
+            self.flush();
+        }
+        match self.batch.get_mut(self.len..self.len + line.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(line);
+                self.len += line.len();
+            }
+            None => {
+                // longer than the batch (cannot happen with LINE_CAP < BATCH_CAP)
+                let _ = write_to(&mut self.dest, line);
+            }
+        }
+    }
+
+    /// Write the batch. On failure its data lines are counted as dropped.
+    pub fn flush(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        let n = core::mem::replace(&mut self.len, 0);
+        let r = write_to(&mut self.dest, self.batch.get(..n).unwrap_or(&[]));
         match r {
             Ok(()) => {
-                self.written += 1;
-                true
+                self.written += self.pending;
+                if self.notice {
+                    self.dropped = 0;
+                }
             }
             Err(e) => {
-                self.dropped += 1;
-                self.dropped_total += 1;
+                self.dropped += self.pending;
+                self.dropped_total += self.pending;
                 if self.last_error.is_none() {
                     self.last_error = Some(e);
                 }
-                false
             }
         }
+        self.pending = 0;
+        self.notice = false;
+    }
+}
+
+fn write_to(dest: &mut Dest, data: &[u8]) -> Result<(), Errno> {
+    match dest {
+        Dest::Stdout => sys::write_all(sys::STDOUT, data),
+        Dest::File(fd) => fd.append_whole(data),
     }
 }
 

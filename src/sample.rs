@@ -5,7 +5,7 @@ use crate::proc::maps::{MapsParser, MapsSummary};
 use crate::proc::meminfo::Meminfo;
 use crate::proc::stat::Stat;
 use crate::proc::status::Status;
-use crate::proc::{for_each_line, LineStats};
+use crate::proc::{for_each_line, for_each_line_whole, LineStats};
 use crate::sys::{self, Errno, Fd, PathBuf};
 
 /// One read buffer for every /proc file. status is ~1.5 KB on 6.x (more
@@ -82,7 +82,7 @@ impl<'r> Reader<'r> {
     pub fn status_of(&mut self, fd: &mut Fd) -> Result<Status, ReadError> {
         fd.rewind()?;
         let mut s = Status::default();
-        let st = for_each_line(fd, &mut self.buf, |l| s.feed_line(l))?;
+        let st = for_each_line_whole(fd, &mut self.buf, |l| s.feed_line(l))?;
         if st.lines == 0 {
             return Err(ReadError::Gone);
         }
@@ -111,7 +111,7 @@ impl<'r> Reader<'r> {
     pub fn meminfo_of(&mut self, fd: &mut Fd) -> Result<Meminfo, ReadError> {
         fd.rewind()?;
         let mut m = Meminfo::default();
-        for_each_line(fd, &mut self.buf, |l| m.feed_line(l))?;
+        for_each_line_whole(fd, &mut self.buf, |l| m.feed_line(l))?;
         if m.is_empty() {
             return Err(ReadError::Malformed);
         }

@@ -98,19 +98,18 @@ impl<'a> Watcher<'a> {
         self.line.kv(b"seq", s.seq);
     }
 
-    fn emit(&mut self, sink: &mut Sink, s: Stamp) {
-        if sink.dropped > 0 {
-            let mut l = Line::new();
-            push_timestamp(&mut l, s.wall_secs);
-            l.kv_secs(b"up", s.up_ns);
-            l.kv(b"seq", s.seq);
-            l.push(b" event=dropped");
-            l.kv(b"lines", sink.dropped);
-            if sink.write_line(l.finish()) {
-                sink.dropped = 0;
-            }
-        }
+    fn emit(&mut self, sink: &mut Sink, _s: Stamp) {
         sink.write_line(self.line.finish());
+    }
+
+    /// Lines lost to a full or read-only disk are reported once writing works again.
+    fn dropped_notice(&mut self, sink: &mut Sink, s: Stamp) {
+        if sink.dropped > 0 {
+            self.begin(s);
+            self.line.push(b" event=dropped");
+            self.line.kv(b"lines", sink.dropped);
+            sink.write_notice(self.line.finish());
+        }
     }
 
     fn event_line(
@@ -381,6 +380,7 @@ impl<'a> Watcher<'a> {
     pub fn tick(&mut self, sink: &mut Sink) {
         self.seq += 1;
         let s = Stamp::now(self.seq);
+        self.dropped_notice(sink, s);
         self.discover(sink, s);
         let mut i = 0;
         while i < self.tracked.len() {
@@ -389,6 +389,7 @@ impl<'a> Watcher<'a> {
             }
         }
         self.meminfo_line(sink, s);
+        sink.flush();
     }
 }
 

@@ -22,17 +22,44 @@ pub struct LineStats {
 pub fn for_each_line<R: embedded_io::Read>(
     r: &mut R,
     buf: &mut [u8],
+    f: impl FnMut(&[u8]),
+) -> Result<LineStats, R::Error> {
+    lines_until_eof(r, buf, false, f)
+}
+
+/// Like [`for_each_line`] for files produced whole by one kernel `show`
+/// (status, stat, meminfo: single_open seq files) and for regular files: a
+/// read that returns less than asked for means the end, which saves the
+/// extra read(2) that only returns 0. Not for maps, whose seq_file may return
+/// short reads before the end.
+pub fn for_each_line_whole<R: embedded_io::Read>(
+    r: &mut R,
+    buf: &mut [u8],
+    f: impl FnMut(&[u8]),
+) -> Result<LineStats, R::Error> {
+    lines_until_eof(r, buf, true, f)
+}
+
+fn lines_until_eof<R: embedded_io::Read>(
+    r: &mut R,
+    buf: &mut [u8],
+    short_is_eof: bool,
     mut f: impl FnMut(&[u8]),
 ) -> Result<LineStats, R::Error> {
     let mut st = LineStats::default();
+    let mut eof = false;
     let mut len = 0usize; // bytes of a partial line at buf[..len]
     let mut skipping = false; // inside the tail of an over-long line
     loop {
         let n = match buf.get_mut(len..) {
-            Some(space) if !space.is_empty() => r.read(space)?,
+            Some(space) if !space.is_empty() && !eof => {
+                let n = r.read(space)?;
+                eof = short_is_eof && n < space.len();
+                n
+            }
             _ => 0,
         };
-        if n == 0 && len < buf.len() {
+        if (n == 0 && len < buf.len()) || (eof && n == 0) {
             // end of file
             if len > 0 && !skipping {
                 f(buf.get(..len).unwrap_or(&[]));
@@ -140,6 +167,46 @@ mod tests {
                 }
             );
         }
+    }
+
+    /// Counts read calls; returns everything in one read.
+    struct Once<'a> {
+        data: &'a [u8],
+        calls: u32,
+    }
+    impl embedded_io::ErrorType for Once<'_> {
+        type Error = core::convert::Infallible;
+    }
+    impl embedded_io::Read for Once<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            self.calls += 1;
+            let n = self.data.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn whole_file_reads_stop_at_a_short_read() {
+        let data = b"VmRSS: 1 kB\nVmSize: 2 kB\nlast";
+        let mut r = Once { data, calls: 0 };
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        let st = for_each_line_whole(&mut r, &mut buf, |_| n += 1).unwrap();
+        assert_eq!((st.lines, n, r.calls), (3, 3, 1));
+        // a file larger than the buffer still reads to the end
+        let big: Vec<u8> = (0..50)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let mut r = Once {
+            data: &big,
+            calls: 0,
+        };
+        let mut n = 0;
+        let st = for_each_line_whole(&mut r, &mut buf, |_| n += 1).unwrap();
+        assert_eq!((st.lines, n), (50, 50));
+        assert!(r.calls > 1);
     }
 
     #[test]
