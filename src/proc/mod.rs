@@ -59,7 +59,7 @@ fn lines_until_eof<R: embedded_io::Read>(
             }
             _ => 0,
         };
-        if (n == 0 && len < buf.len()) || (eof && n == 0) {
+        if n == 0 && (len < buf.len() || eof) {
             // end of file
             if len > 0 && !skipping {
                 f(buf.get(..len).unwrap_or(&[]));
