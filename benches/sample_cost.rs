@@ -8,6 +8,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+// reaped by wait4 below, which also returns its rusage
+#[allow(clippy::zombie_processes)]
 fn cpu_of_child(mut cmd: Command) -> Duration {
     let child = cmd
         .stdout(Stdio::null())
@@ -104,7 +106,7 @@ fn main() {
     let status = std::ffi::CString::new(format!("/proc/{pid}/status")).unwrap();
     let meminfo = std::ffi::CString::new("/proc/meminfo").unwrap();
     let mut buf = [0u8; 4096];
-    let mut bare = |buf: &mut [u8; 4096]| {
+    let bare = |buf: &mut [u8; 4096]| {
         for p in [&status, &meminfo] {
             let fd = unsafe { libc::open(p.as_ptr(), libc::O_RDONLY) };
             assert!(fd >= 0);
@@ -117,7 +119,7 @@ fn main() {
         bare(&mut buf);
     }
     let floor_tight = self_cpu() - t0;
-    let mut paced = |work: &mut dyn FnMut()| {
+    let paced = |work: &mut dyn FnMut()| {
         let mut deadline = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
