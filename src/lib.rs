@@ -14,9 +14,11 @@
 )]
 
 pub mod cli;
+pub mod config;
 pub mod line;
 pub mod num;
 pub mod out;
+pub mod policy;
 pub mod proc;
 pub mod sample;
 pub mod snapshot;

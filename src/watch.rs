@@ -9,8 +9,10 @@
 use crate::cli::{self, Fields, Spec, Watch};
 use crate::line::{push_timestamp, Line};
 use crate::out::{self, exit, Sink};
-use crate::proc::meminfo::Available;
+use crate::proc::maps::MapsSummary;
+use crate::proc::meminfo::{Available, Meminfo};
 use crate::proc::stat::{Stat, COMM_CAP};
+use crate::proc::status::Status;
 use crate::sample::{Pids, ReadError, Reader};
 use crate::sys::{self, signals, Fd};
 
@@ -19,6 +21,8 @@ use crate::sys::{self, signals, Fd};
 pub const MAX_TRACKED: usize = 64;
 
 pub struct Tracked {
+    /// unique per (process, start): a restarted target gets a new id
+    pub id: u32,
     pub pid: u32,
     pub starttime: u64,
     /// index into the specs
@@ -46,7 +50,27 @@ pub struct Watcher<'a> {
     pub seq: u64,
     overflow_logged: bool,
     self_pid: u32,
+    next_id: u32,
 }
+
+/// Hooks for what the daemon does with each sample (thresholds, actions).
+pub trait Observer {
+    fn on_sample(
+        &mut self,
+        _sink: &mut Sink,
+        _s: Stamp,
+        _t: &Tracked,
+        _st: &Status,
+        _maps: Option<&MapsSummary>,
+    ) {
+    }
+    fn on_exit(&mut self, _sink: &mut Sink, _s: Stamp, _t: &Tracked) {}
+    fn on_meminfo(&mut self, _sink: &mut Sink, _s: Stamp, _m: &Meminfo) {}
+}
+
+/// `watch` only logs.
+pub struct NoObserver;
+impl Observer for NoObserver {}
 
 /// Stamp for every line of one tick.
 #[derive(Clone, Copy)]
@@ -88,6 +112,7 @@ impl<'a> Watcher<'a> {
             seq: 0,
             overflow_logged: false,
             self_pid: sys::getpid(),
+            next_id: 1,
         }
     }
 
@@ -160,12 +185,14 @@ impl<'a> Watcher<'a> {
             return;
         };
         let t = Tracked {
+            id: self.next_id,
             pid: st.pid,
             starttime: st.starttime,
             spec,
             comm: st.comm.clone(),
             status,
         };
+        self.next_id = self.next_id.wrapping_add(1).max(1);
         if self.tracked.is_full() {
             if !self.overflow_logged {
                 self.overflow_logged = true;
@@ -271,7 +298,7 @@ impl<'a> Watcher<'a> {
 
     /// Sample tracked target `i`: one line, or an exit event and its removal.
     /// Returns false when the target was removed.
-    pub fn sample(&mut self, sink: &mut Sink, s: Stamp, i: usize) -> bool {
+    pub fn sample(&mut self, sink: &mut Sink, s: Stamp, i: usize, obs: &mut dyn Observer) -> bool {
         let Some(t) = self.tracked.get_mut(i) else {
             return false;
         };
@@ -289,6 +316,7 @@ impl<'a> Watcher<'a> {
                 }
             }
             self.event_line(sink, s, b"exit", &t, Some(reason));
+            obs.on_exit(sink, s, &t);
             return false;
         }
         let (pid, comm) = (t.pid, t.comm.clone());
@@ -301,7 +329,7 @@ impl<'a> Watcher<'a> {
         self.begin(s);
         self.line.kv(b"pid", u64::from(pid));
         self.line.kv_str(b"name", &comm);
-        match status {
+        match &status {
             Ok(st) => {
                 for (k, v) in st.vm.iter().enumerate() {
                     if let (true, Some(v)) = (fields.has(k), v) {
@@ -312,9 +340,9 @@ impl<'a> Watcher<'a> {
                     self.line.kv(b"Threads", u64::from(n));
                 }
             }
-            Err(e) => self.line.kv_str(b"status", err_word(e)),
+            Err(e) => self.line.kv_str(b"status", err_word(*e)),
         }
-        match maps {
+        match &maps {
             Some(Ok(m)) => {
                 let vals = [
                     (cli::HEAP, m.heap_kb),
@@ -330,14 +358,21 @@ impl<'a> Watcher<'a> {
                     }
                 }
             }
-            Some(Err(e)) => self.line.kv_str(b"maps", err_word(e)),
+            Some(Err(e)) => self.line.kv_str(b"maps", err_word(*e)),
             None => {}
         }
         self.emit(sink, s);
+        if let (Ok(st), Some(t)) = (&status, self.tracked.get(i)) {
+            let m = match &maps {
+                Some(Ok(m)) => Some(m),
+                _ => None,
+            };
+            obs.on_sample(sink, s, t, st, m);
+        }
         true
     }
 
-    pub fn meminfo_line(&mut self, sink: &mut Sink, s: Stamp) {
+    pub fn meminfo_line(&mut self, sink: &mut Sink, s: Stamp, obs: &mut dyn Observer) {
         if self.meminfo.is_none() {
             self.meminfo = self.reader.open_meminfo().ok();
         }
@@ -350,7 +385,7 @@ impl<'a> Watcher<'a> {
         }
         self.begin(s);
         self.line.push(b" meminfo");
-        match m {
+        match &m {
             Ok(m) => {
                 for key in [
                     &b"MemTotal"[..],
@@ -372,23 +407,26 @@ impl<'a> Watcher<'a> {
                     }
                 }
             }
-            Err(e) => self.line.kv_str(b"error", err_word(e)),
+            Err(e) => self.line.kv_str(b"error", err_word(*e)),
         }
         self.emit(sink, s);
+        if let Ok(m) = &m {
+            obs.on_meminfo(sink, s, m);
+        }
     }
 
-    pub fn tick(&mut self, sink: &mut Sink) {
+    pub fn tick(&mut self, sink: &mut Sink, obs: &mut dyn Observer) {
         self.seq += 1;
         let s = Stamp::now(self.seq);
         self.dropped_notice(sink, s);
         self.discover(sink, s);
         let mut i = 0;
         while i < self.tracked.len() {
-            if self.sample(sink, s, i) {
+            if self.sample(sink, s, i, obs) {
                 i += 1;
             }
         }
-        self.meminfo_line(sink, s);
+        self.meminfo_line(sink, s, obs);
         sink.flush();
     }
 }
@@ -475,13 +513,13 @@ pub fn run(w: Watch) -> i32 {
             }
         },
     };
-    signals::install();
+    signals::install_stop_only();
     let interval_ns = w.interval_ms.saturating_mul(1_000_000);
     let count = w.count;
     let mut watcher = Watcher::new(w);
     let mut deadline = sys::monotonic_ns();
     loop {
-        watcher.tick(&mut sink);
+        watcher.tick(&mut sink, &mut NoObserver);
         if count.is_some_and(|c| watcher.seq >= c) || signals::stop_requested() {
             break;
         }

@@ -88,6 +88,11 @@ impl Fd {
         }
     }
 
+    /// Write the bytes once (watchdog kicks).
+    pub fn write_bytes(&mut self, b: &[u8]) -> Result<(), Errno> {
+        write_all(self.0, b)
+    }
+
     /// Borrow a descriptor we do not own (stdout, stderr): not closed on drop.
     pub fn borrowed(fd: i32) -> Borrowed {
         Borrowed(fd)
@@ -228,6 +233,211 @@ macro_rules! impl_io {
 }
 impl_io!(Fd);
 impl_io!(Borrowed);
+
+/// Open an existing file or device for writing (the watchdog device, or a
+/// stand-in file in tests). No O_CREAT: a missing device is an error.
+pub fn open_write(path: &PathBuf) -> Result<Fd, Errno> {
+    Fd::open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CLOEXEC, 0)
+}
+
+/// Replace a small file's contents and fsync it (the reset-reason file:
+/// written just before the board is reset, so it must reach the flash).
+pub fn write_file_synced(path: &PathBuf, data: &[u8]) -> Result<(), Errno> {
+    let fd = Fd::open(
+        path,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        0o644,
+    )?;
+    write_all(fd.0, data)?;
+    fd.fsync()
+}
+
+/// Effective user id (config StrictModes check).
+pub fn geteuid() -> u32 {
+    unsafe { libc::geteuid() }
+}
+
+/// Permission bits of an open file.
+pub fn mode_of(fd: &Fd) -> Result<u32, Errno> {
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    if unsafe { libc::fstat(fd.0, &mut st) } == 0 {
+        Ok(st.st_mode & 0o7777)
+    } else {
+        Err(Errno::last())
+    }
+}
+
+/// Arguments and environment for an exec, as NUL-terminated strings in one
+/// fixed buffer. 16 arguments and 12 variables in 1 KiB cover an action's
+/// command line and the MEMDOG_* variables.
+pub struct ExecArgs {
+    buf: [u8; 1024],
+    len: usize,
+    argv: [usize; 17],
+    argc: usize,
+    envp: [usize; 13],
+    envc: usize,
+}
+
+impl Default for ExecArgs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ExecArgs {
+    pub fn new() -> ExecArgs {
+        ExecArgs {
+            buf: [0; 1024],
+            len: 0,
+            argv: [0; 17],
+            argc: 0,
+            envp: [0; 13],
+            envc: 0,
+        }
+    }
+
+    fn put(&mut self, parts: &[&[u8]]) -> Option<usize> {
+        let start = self.len;
+        for p in parts {
+            if p.contains(&0) {
+                return None;
+            }
+            let dst = self.buf.get_mut(self.len..self.len + p.len())?;
+            dst.copy_from_slice(p);
+            self.len += p.len();
+        }
+        *self.buf.get_mut(self.len)? = 0;
+        self.len += 1;
+        Some(start)
+    }
+
+    /// Add an argument; false when the fixed space is used up.
+    pub fn arg(&mut self, a: &[u8]) -> bool {
+        if self.argc >= self.argv.len() - 1 {
+            return false;
+        }
+        match self.put(&[a]) {
+            Some(off) => {
+                self.argv[self.argc] = off;
+                self.argc += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Add `KEY=value`.
+    pub fn env(&mut self, k: &[u8], v: &[u8]) -> bool {
+        if self.envc >= self.envp.len() - 1 {
+            return false;
+        }
+        match self.put(&[k, b"=", v]) {
+            Some(off) => {
+                self.envp[self.envc] = off;
+                self.envc += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Start the program in a new process group (so a timeout kills all it
+    /// started). Never waits; the caller reaps with [`reap`].
+    pub fn spawn(&self) -> Result<u32, Errno> {
+        if self.argc == 0 {
+            return Err(Errno(libc::EINVAL));
+        }
+        let base = self.buf.as_ptr() as *const c_char;
+        let mut argv: [*const c_char; 17] = [core::ptr::null(); 17];
+        let mut envp: [*const c_char; 13] = [core::ptr::null(); 13];
+        for (i, off) in self.argv.iter().take(self.argc).enumerate() {
+            argv[i] = unsafe { base.add(*off) };
+        }
+        for (i, off) in self.envp.iter().take(self.envc).enumerate() {
+            envp[i] = unsafe { base.add(*off) };
+        }
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(Errno::last());
+        }
+        if pid == 0 {
+            unsafe {
+                libc::setpgid(0, 0);
+                // default signal dispositions for the child
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                libc::signal(libc::SIGTERM, libc::SIG_DFL);
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGHUP, libc::SIG_DFL);
+                libc::execve(argv[0], argv.as_ptr(), envp.as_ptr());
+                libc::_exit(127);
+            }
+        }
+        Ok(pid as u32)
+    }
+}
+
+/// Reap one finished child without blocking: (pid, exit code or 128+signal).
+pub fn reap() -> Option<(u32, i32)> {
+    let mut status = 0;
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    if pid <= 0 {
+        return None;
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        -1
+    };
+    Some((pid as u32, code))
+}
+
+/// Signal a whole process group.
+pub fn kill_group(pgid: u32, sig: i32) {
+    unsafe { libc::kill(-(pgid as libc::pid_t), sig) };
+}
+
+/// Is `path` an executable file? (checked before fork so a typo is a clear log line)
+pub fn executable(path: &PathBuf) -> bool {
+    path.is_valid() && unsafe { libc::access(path.buf_ptr(), libc::X_OK) } == 0
+}
+
+/// sync(2), then reboot(2). Only returns on failure.
+pub fn reboot() -> Errno {
+    unsafe {
+        libc::sync();
+        libc::reboot(libc::RB_AUTOBOOT);
+    }
+    Errno::last()
+}
+
+/// Detach from the terminal for busybox init: fork, setsid, chdir /, stdio
+/// to /dev/null. Returns in the child; the parent exits 0.
+pub fn daemonize() -> Result<(), Errno> {
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Errno::last());
+    }
+    if pid > 0 {
+        exit(0);
+    }
+    unsafe {
+        libc::setsid();
+        libc::chdir(c"/".as_ptr());
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            libc::dup2(null, 2);
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Write all of `buf` to a stream (stdout, a pipe), retrying short writes.
 pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<(), Errno> {
@@ -440,6 +650,13 @@ pub mod signals {
     /// Install SIGTERM/SIGINT (stop) and SIGHUP (reload) handlers without
     /// SA_RESTART, so a sleep is cut short; ignore SIGPIPE (a closed pipe on
     /// stdout is an error value, not death).
+    /// Like [`install`] but SIGHUP keeps its default (hang up): for `watch`
+    /// in a terminal, which has no config to reload.
+    pub fn install_stop_only() {
+        install();
+        unsafe { libc::signal(libc::SIGHUP, libc::SIG_DFL) };
+    }
+
     pub fn install() {
         unsafe {
             let mut sa: libc::sigaction = core::mem::zeroed();

@@ -1,0 +1,767 @@
+//! The config file: `key = value` lines, `#` comments, a global part, then
+//! `[system]` and `[target LABEL]` sections. Written to be edited with vi
+//! over a serial console; board-configs/default.conf documents every key.
+//! Unknown keys are errors: a typo must not silently disable a threshold.
+
+use crate::cli::{field_index, parse_duration_ms, Fields};
+use crate::num::{parse_u32, parse_u64, parse_u64_prefix, trim};
+use crate::policy::{Kind, Level, Op, Rule};
+
+/// Targets per config: a board watches a handful of daemons plus itself.
+pub const MAX_TARGETS: usize = 8;
+/// Threshold lines per target.
+pub const MAX_RULES: usize = 8;
+/// Actions per level (log, signal, exec, watchdog, reboot).
+pub const MAX_ACTIONS: usize = 5;
+/// Paths (log, pidfile, watchdog device): board paths are short.
+pub const STR_CAP: usize = 128;
+/// An exec command line: a path and a few arguments.
+pub const EXEC_CAP: usize = 160;
+/// Longest config line; longer is an error, never a silent cut.
+pub const LINE_CAP: usize = 512;
+/// meminfo keys named by [system] rules.
+pub const MAX_KEYS: usize = 8;
+
+pub type Str = heapless::Vec<u8, STR_CAP>;
+pub type Key = crate::proc::meminfo::Key;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Log,
+    Signal(i32),
+    Exec(heapless::Vec<u8, EXEC_CAP>),
+    Watchdog,
+    Reboot,
+}
+
+pub type Actions = heapless::Vec<Action, MAX_ACTIONS>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// /proc/meminfo: rule fields are meminfo keys
+    System,
+    Pid(u32),
+    SelfPid,
+    Name(Str),
+    Pidfile(Str),
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub label: heapless::Vec<u8, 32>,
+    pub kind: Option<TargetKind>,
+    pub rules: heapless::Vec<Rule, MAX_RULES>,
+    pub on_warn: Option<Actions>,
+    pub on_crit: Option<Actions>,
+    line: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub interval_ms: u64,
+    pub log: Option<Str>,
+    pub log_size: u64,
+    pub log_files: u32,
+    pub proc_root: Str,
+    pub fields: Fields,
+    pub cooldown_s: u32,
+    pub exec_timeout_ms: u64,
+    pub watchdog: Option<Str>,
+    pub watchdog_kick_ms: u64,
+    pub reset_reason: Str,
+    pub dry_run: bool,
+    pub on_warn: Actions,
+    pub on_crit: Actions,
+    pub targets: heapless::Vec<Target, MAX_TARGETS>,
+    /// meminfo keys used by [system] rules; a rule's field is 1000 + index here
+    pub keys: heapless::Vec<Key, MAX_KEYS>,
+}
+
+/// A rule field >= this is a meminfo key index (+ SYS_FIELD), else a process field.
+pub const SYS_FIELD: u16 = 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub line: u32,
+    pub msg: &'static str,
+    pub got: heapless::Vec<u8, 48>,
+}
+
+fn fail<T>(line: u32, msg: &'static str, got: &[u8]) -> Result<T, ConfigError> {
+    let mut g = heapless::Vec::new();
+    let _ = g.extend_from_slice(got.get(..got.len().min(48)).unwrap_or(&[]));
+    Err(ConfigError { line, msg, got: g })
+}
+
+fn str_of(line: u32, v: &[u8]) -> Result<Str, ConfigError> {
+    Str::from_slice(v).or_else(|_| fail(line, "value too long (at most 127 bytes)", v))
+}
+
+fn yes_no(line: u32, v: &[u8]) -> Result<bool, ConfigError> {
+    match v {
+        b"yes" | b"true" | b"on" | b"1" => Ok(true),
+        b"no" | b"false" | b"off" | b"0" => Ok(false),
+        _ => fail(line, "expected yes or no", v),
+    }
+}
+
+/// `64k`, `1M`, or bytes.
+pub fn parse_size(v: &[u8]) -> Option<u64> {
+    let (n, unit) = parse_u64_prefix(v)?;
+    let mul = match unit {
+        b"" => 1,
+        b"k" | b"K" | b"kB" | b"KiB" => 1024,
+        b"M" | b"MB" | b"MiB" => 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(mul)
+}
+
+pub fn signal_number(name: &[u8]) -> Option<i32> {
+    let n = name.strip_prefix(b"SIG").unwrap_or(name);
+    Some(match n {
+        b"TERM" => libc::SIGTERM,
+        b"KILL" => libc::SIGKILL,
+        b"HUP" => libc::SIGHUP,
+        b"INT" => libc::SIGINT,
+        b"QUIT" => libc::SIGQUIT,
+        b"ABRT" => libc::SIGABRT,
+        b"USR1" => libc::SIGUSR1,
+        b"USR2" => libc::SIGUSR2,
+        _ => {
+            return parse_u32(n)
+                .and_then(|v| i32::try_from(v).ok())
+                .filter(|&v| v > 0 && v < 65)
+        }
+    })
+}
+
+fn parse_actions(line: u32, v: &[u8], system: bool) -> Result<Actions, ConfigError> {
+    let mut out = Actions::new();
+    let mut rest = v;
+    while !trim(rest).is_empty() {
+        let r = trim(rest);
+        // exec takes the rest of the line, commas included
+        let (item, next): (&[u8], &[u8]) = if r.starts_with(b"exec ") {
+            (r, &[])
+        } else {
+            match r.iter().position(|&b| b == b',') {
+                Some(i) => (
+                    trim(r.get(..i).unwrap_or(&[])),
+                    r.get(i + 1..).unwrap_or(&[]),
+                ),
+                None => (r, &[]),
+            }
+        };
+        rest = next;
+        let (word, arg) = crate::num::next_token(item);
+        let arg = trim(arg);
+        let a = match word {
+            b"log" => Action::Log,
+            b"watchdog" => Action::Watchdog,
+            b"reboot" => Action::Reboot,
+            b"signal" if system => {
+                return fail(line, "signal needs a process: not in [system]", item)
+            }
+            b"signal" => Action::Signal(signal_number(arg).map_or_else(
+                || {
+                    fail(
+                        line,
+                        "signal needs a name like TERM, USR1 or a number 1-64",
+                        arg,
+                    )
+                },
+                Ok,
+            )?),
+            b"exec" => {
+                if !arg.starts_with(b"/") {
+                    return fail(
+                        line,
+                        "exec needs an absolute path (no shell, no PATH search)",
+                        arg,
+                    );
+                }
+                Action::Exec(
+                    heapless::Vec::from_slice(arg)
+                        .or_else(|_| fail(line, "exec line too long (at most 159 bytes)", arg))?,
+                )
+            }
+            b"dump" => {
+                return fail(
+                    line,
+                    "the dump action is not in this build; use exec with `memdog dump`",
+                    item,
+                )
+            }
+            _ => {
+                return fail(
+                    line,
+                    "unknown action (expected log, signal SIG, exec /path args, watchdog, reboot)",
+                    item,
+                )
+            }
+        };
+        if out.push(a).is_err() {
+            return fail(line, "too many actions (at most 5)", item);
+        }
+    }
+    if out.is_empty() {
+        return fail(line, "expected at least one action", v);
+    }
+    Ok(out)
+}
+
+impl Config {
+    pub fn new() -> Config {
+        let mut actions = Actions::new();
+        let _ = actions.push(Action::Log);
+        Config {
+            interval_ms: 60_000,
+            log: None,
+            log_size: 64 * 1024,
+            log_files: 4,
+            proc_root: Str::from_slice(b"/proc").unwrap_or_default(),
+            fields: Fields::default_set(),
+            cooldown_s: 600,
+            exec_timeout_ms: 10_000,
+            watchdog: None,
+            watchdog_kick_ms: 5_000,
+            reset_reason: Str::from_slice(b"/var/lib/memdog.reset-reason").unwrap_or_default(),
+            dry_run: false,
+            on_warn: actions.clone(),
+            on_crit: actions,
+            targets: heapless::Vec::new(),
+            keys: heapless::Vec::new(),
+        }
+    }
+
+    /// Parse a whole config held in memory (tests, fuzzing).
+    pub fn parse_text(text: &[u8]) -> Result<Config, ConfigError> {
+        let mut p = Parser::new();
+        for line in text.split(|&b| b == b'\n') {
+            p.line(line)?;
+        }
+        p.finish()
+    }
+
+    fn key_index(&mut self, line: u32, key: &[u8]) -> Result<u16, ConfigError> {
+        if let Some(i) = self.keys.iter().position(|k| &k[..] == key) {
+            return Ok(SYS_FIELD + i as u16);
+        }
+        let k = Key::from_slice(key).or_else(|_| fail(line, "meminfo key too long", key))?;
+        self.keys
+            .push(k)
+            .or_else(|_| fail(line, "too many meminfo keys in rules (at most 8)", key))?;
+        Ok(SYS_FIELD + (self.keys.len() - 1) as u16)
+    }
+
+    /// The name of a rule's field.
+    pub fn field_name(&self, f: u16) -> &[u8] {
+        if f >= SYS_FIELD {
+            self.keys
+                .get(usize::from(f - SYS_FIELD))
+                .map_or(b"?", |k| &k[..])
+        } else {
+            Fields::name(usize::from(f)).as_bytes()
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Line-by-line parser, so a config streams through a small buffer.
+pub struct Parser {
+    pub cfg: Config,
+    n: u32,
+    err: Option<ConfigError>,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Parser {
+    pub fn new() -> Parser {
+        Parser {
+            cfg: Config::new(),
+            n: 0,
+            err: None,
+        }
+    }
+
+    /// Feed one line; the first error is kept and later lines are ignored.
+    pub fn line(&mut self, raw: &[u8]) -> Result<(), ConfigError> {
+        self.n += 1;
+        if let Some(e) = &self.err {
+            return Err(e.clone());
+        }
+        let r = self.line_inner(raw);
+        if let Err(e) = &r {
+            self.err = Some(e.clone());
+        }
+        r
+    }
+
+    fn line_inner(&mut self, raw: &[u8]) -> Result<(), ConfigError> {
+        let n = self.n;
+        if raw.len() >= LINE_CAP {
+            return fail(n, "line too long (at most 511 bytes)", raw);
+        }
+        let text = match raw.iter().position(|&b| b == b'#') {
+            Some(i) => raw.get(..i).unwrap_or(&[]),
+            None => raw,
+        };
+        let text = trim(text);
+        if text.is_empty() {
+            return Ok(());
+        }
+        if text.iter().any(|&b| b < b' ' && b != b'\t' || b == 0x7f) {
+            return fail(n, "control characters in line (binary file?)", text);
+        }
+        if let Some(inner) = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]")) {
+            return self.section(n, trim(inner));
+        }
+        let Some(eq) = text.iter().position(|&b| b == b'=') else {
+            return fail(n, "expected `key = value` or a [section]", text);
+        };
+        let key = trim(text.get(..eq).unwrap_or(&[]));
+        let val = trim(text.get(eq + 1..).unwrap_or(&[]));
+        if val.is_empty() {
+            return fail(n, "missing value after `=`", key);
+        }
+        let in_target = !self.cfg.targets.is_empty();
+        if in_target {
+            self.target_key(n, key, val)
+        } else {
+            self.global_key(n, key, val)
+        }
+    }
+
+    fn section(&mut self, n: u32, inner: &[u8]) -> Result<(), ConfigError> {
+        let (word, label) = crate::num::next_token(inner);
+        let label = trim(label);
+        let kind = match word {
+            b"system" if label.is_empty() => Some(TargetKind::System),
+            b"target" if !label.is_empty() => None,
+            _ => return fail(n, "expected [system] or [target LABEL]", inner),
+        };
+        let label = if label.is_empty() {
+            &b"system"[..]
+        } else {
+            label
+        };
+        let t = Target {
+            label: heapless::Vec::from_slice(label)
+                .or_else(|_| fail(n, "label too long (at most 32 bytes)", label))?,
+            kind,
+            rules: heapless::Vec::new(),
+            on_warn: None,
+            on_crit: None,
+            line: n,
+        };
+        self.cfg
+            .targets
+            .push(t)
+            .or_else(|_| fail(n, "too many sections (at most 8)", inner))
+    }
+
+    fn global_key(&mut self, n: u32, key: &[u8], val: &[u8]) -> Result<(), ConfigError> {
+        let c = &mut self.cfg;
+        match key {
+            b"interval" => {
+                c.interval_ms = parse_duration_ms(val).map_or_else(
+                    || {
+                        fail(
+                            n,
+                            "interval needs a duration from 10ms to 7d, like 10s, 10m",
+                            val,
+                        )
+                    },
+                    Ok,
+                )?
+            }
+            b"log" => {
+                c.log = if val == b"-" {
+                    None
+                } else {
+                    Some(str_of(n, val)?)
+                }
+            }
+            b"log_size" => {
+                c.log_size = parse_size(val).filter(|&s| s >= 1024).map_or_else(
+                    || {
+                        fail(
+                            n,
+                            "log_size needs a size of at least 1k, like 64k or 1M",
+                            val,
+                        )
+                    },
+                    Ok,
+                )?
+            }
+            b"log_files" => {
+                c.log_files = parse_u32(val)
+                    .filter(|&v| (1..=16).contains(&v))
+                    .map_or_else(|| fail(n, "log_files needs a number from 1 to 16", val), Ok)?
+            }
+            b"proc_root" => c.proc_root = str_of(n, val)?,
+            b"fields" => {
+                let mut f = Fields(0);
+                for name in val
+                    .split(|&b| b == b',')
+                    .map(trim)
+                    .filter(|x| !x.is_empty())
+                {
+                    let i = field_index(name)
+                        .map_or_else(|| fail(n, "unknown field (see memdog --help)", name), Ok)?;
+                    f.0 |= 1 << i;
+                }
+                c.fields = f;
+            }
+            b"cooldown" => c.cooldown_s = dur_s(n, val)?,
+            b"exec_timeout" => {
+                c.exec_timeout_ms = parse_duration_ms(val).map_or_else(
+                    || fail(n, "exec_timeout needs a duration, like 10s", val),
+                    Ok,
+                )?
+            }
+            b"watchdog_device" => c.watchdog = Some(str_of(n, val)?),
+            b"watchdog_kick" => {
+                c.watchdog_kick_ms = parse_duration_ms(val).map_or_else(
+                    || fail(n, "watchdog_kick needs a duration, like 5s", val),
+                    Ok,
+                )?
+            }
+            b"reset_reason" => c.reset_reason = str_of(n, val)?,
+            b"dry_run" => c.dry_run = yes_no(n, val)?,
+            b"on_warn" => c.on_warn = parse_actions(n, val, false)?,
+            b"on_crit" => c.on_crit = parse_actions(n, val, false)?,
+            _ => {
+                return fail(
+                    n,
+                    "unknown global key (see board-configs/default.conf)",
+                    key,
+                )
+            }
+        }
+        Ok(())
+    }
+
+    fn target_key(&mut self, n: u32, key: &[u8], val: &[u8]) -> Result<(), ConfigError> {
+        let system = matches!(
+            self.cfg.targets.last().and_then(|t| t.kind.as_ref()),
+            Some(TargetKind::System)
+        );
+        let kind = match key {
+            b"pid" if !system => Some(if val == b"self" {
+                TargetKind::SelfPid
+            } else {
+                TargetKind::Pid(
+                    parse_u32(val)
+                        .filter(|&p| p > 0)
+                        .map_or_else(|| fail(n, "pid needs a process id or `self`", val), Ok)?,
+                )
+            }),
+            b"self" if !system => {
+                if !yes_no(n, val)? {
+                    return fail(n, "self = no watches nothing; remove the line", val);
+                }
+                Some(TargetKind::SelfPid)
+            }
+            b"name" if !system => Some(TargetKind::Name(str_of(n, val)?)),
+            b"pidfile" if !system => Some(TargetKind::Pidfile(str_of(n, val)?)),
+            _ => None,
+        };
+        if let Some(k) = kind {
+            let t = self
+                .cfg
+                .targets
+                .last_mut()
+                .map_or_else(|| fail(n, "no section", key), Ok)?;
+            if t.kind.is_some() {
+                return fail(n, "a target takes one of pid, self, name, pidfile", key);
+            }
+            t.kind = Some(k);
+            return Ok(());
+        }
+        match key {
+            b"warn" | b"crit" => {
+                let level = if key == b"warn" { Level::Warn } else { Level::Crit };
+                let rule = self.rule(n, val, level, system)?;
+                let t = self.cfg.targets.last_mut().map_or_else(|| fail(n, "no section", key), Ok)?;
+                t.rules.push(rule).or_else(|_| fail(n, "too many rules in this section (at most 8)", val))
+            }
+            b"on_warn" | b"on_crit" => {
+                let a = parse_actions(n, val, system)?;
+                let t = self.cfg.targets.last_mut().map_or_else(|| fail(n, "no section", key), Ok)?;
+                if key == b"on_warn" {
+                    t.on_warn = Some(a)
+                } else {
+                    t.on_crit = Some(a)
+                }
+                Ok(())
+            }
+            _ if system => fail(n, "unknown key in [system] (expected warn, crit, on_warn, on_crit)", key),
+            _ => fail(n, "unknown key in [target] (expected pid, self, name, pidfile, warn, crit, on_warn, on_crit)", key),
+        }
+    }
+
+    /// `FIELD [slope] (>|<) VALUE[%|/h|/d] [over D] [for N] [clear V] [cooldown D]`
+    fn rule(
+        &mut self,
+        n: u32,
+        val: &[u8],
+        level: Level,
+        system: bool,
+    ) -> Result<Rule, ConfigError> {
+        let (field, rest) = crate::num::next_token(val);
+        let f = if system {
+            self.cfg.key_index(n, field)?
+        } else {
+            field_index(field).map_or_else(
+                || fail(n, "unknown field (see memdog --help for the list)", field),
+                Ok,
+            )? as u16
+        };
+        let (mut word, mut rest) = crate::num::next_token(rest);
+        let slope = word == b"slope";
+        if slope {
+            (word, rest) = crate::num::next_token(rest);
+        }
+        let op = match word {
+            b">" => Op::Above,
+            b"<" => Op::Below,
+            _ => return fail(n, "expected `>` or `<` after the field", word),
+        };
+        let (v, mut rest) = crate::num::next_token(rest);
+        let (limit, kind) = rule_value(n, v, slope)?;
+        let mut rule = Rule {
+            field: f,
+            kind,
+            op,
+            limit,
+            clear: limit,
+            level,
+            for_n: 1,
+            cooldown_s: self.cfg.cooldown_s,
+        };
+        let mut window: Option<u32> = None;
+        loop {
+            let (w, r) = crate::num::next_token(rest);
+            if w.is_empty() {
+                break;
+            }
+            let (arg, r) = crate::num::next_token(r);
+            rest = r;
+            match w {
+                b"for" => {
+                    rule.for_n = parse_u32(arg)
+                        .filter(|&v| (1..=10_000).contains(&v))
+                        .map_or_else(|| fail(n, "`for` needs a number of samples", arg), Ok)?
+                        as u16
+                }
+                b"clear" => {
+                    let (c, k) = rule_value(n, arg, slope)?;
+                    if k != rule.kind {
+                        return fail(n, "`clear` needs the same unit as the limit", arg);
+                    }
+                    let wrong_side = match op {
+                        Op::Above => c > limit,
+                        Op::Below => c < limit,
+                    };
+                    if wrong_side {
+                        return fail(n, "`clear` must be on the safe side of the limit", arg);
+                    }
+                    rule.clear = c;
+                }
+                b"cooldown" => rule.cooldown_s = dur_s(n, arg)?,
+                b"over" if slope => window = Some(dur_s(n, arg)?),
+                _ => {
+                    return fail(
+                        n,
+                        "expected for N, clear V, cooldown D or (slope) over D",
+                        w,
+                    )
+                }
+            }
+        }
+        if slope {
+            let w = window.map_or_else(
+                || fail(n, "a slope rule needs `over DURATION`, like over 6h", val),
+                Ok,
+            )?;
+            if w < 60 {
+                return fail(n, "slope window must be at least 1m", val);
+            }
+            rule.kind = Kind::Slope { window_s: w };
+        }
+        if slope && op == Op::Below {
+            return fail(n, "slope rules take `>` (growth)", val);
+        }
+        Ok(rule)
+    }
+
+    pub fn finish(mut self) -> Result<Config, ConfigError> {
+        if let Some(e) = self.err.take() {
+            return Err(e);
+        }
+        for t in self.cfg.targets.iter() {
+            if t.kind.is_none() {
+                return fail(
+                    t.line,
+                    "this target needs one of pid, self, name or pidfile",
+                    &t.label,
+                );
+            }
+        }
+        if self.cfg.targets.is_empty() {
+            return fail(
+                self.n,
+                "nothing to watch: add a [system] or [target LABEL] section",
+                b"",
+            );
+        }
+        Ok(self.cfg)
+    }
+}
+
+fn dur_s(n: u32, v: &[u8]) -> Result<u32, ConfigError> {
+    parse_duration_ms(v)
+        .and_then(|ms| u32::try_from(ms / 1000).ok())
+        .map_or_else(|| fail(n, "expected a duration like 30s, 10m, 6h", v), Ok)
+}
+
+/// A limit: kB, N% of MemTotal, or (slope) N/h or N/d kB.
+fn rule_value(n: u32, v: &[u8], slope: bool) -> Result<(u64, Kind), ConfigError> {
+    let num = |s: &[u8]| parse_u64(s).map_or_else(|| fail(n, "expected a number", v), Ok);
+    if slope {
+        if let Some(x) = v.strip_suffix(b"/h") {
+            return Ok((num(x)?, Kind::Slope { window_s: 0 }));
+        }
+        if let Some(x) = v.strip_suffix(b"/d") {
+            return Ok((num(x)? / 24, Kind::Slope { window_s: 0 }));
+        }
+        return fail(
+            n,
+            "a slope limit is kB per hour or day, like 500/h or 2000/d",
+            v,
+        );
+    }
+    if let Some(x) = v.strip_suffix(b"%") {
+        let p = num(x)?;
+        if p > 100 {
+            return fail(n, "a percentage is at most 100%", v);
+        }
+        return Ok((p * 100, Kind::PercentOfRam));
+    }
+    match parse_u64(v) {
+        Some(x) => Ok((x, Kind::Absolute)),
+        None => fail(
+            n,
+            "expected a number in kB (no unit), N% of RAM, or for slope N/h",
+            v,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &[u8] = b"# a board
+interval = 10s
+log = /var/log/memdog.log   # comment
+on_crit = log, reboot
+[system]
+warn = MemAvailable < 10% for 3 clear 15%
+crit = MemAvailable < 4000
+[target hostapd]
+name = hostapd
+warn = VmRSS > 20000 for 3 clear 18000
+crit = VmRSS slope > 500/h over 6h
+on_warn = log, signal USR1, exec /usr/bin/logger -t memdog hostapd, big
+";
+
+    #[test]
+    fn parses_a_full_config() {
+        let c = Config::parse_text(GOOD).unwrap();
+        assert_eq!(c.interval_ms, 10_000);
+        assert_eq!(c.log.as_deref(), Some(&b"/var/log/memdog.log"[..]));
+        assert_eq!(c.on_crit[..], [Action::Log, Action::Reboot]);
+        assert_eq!(c.targets.len(), 2);
+        let sys = &c.targets[0];
+        assert_eq!(sys.kind, Some(TargetKind::System));
+        assert_eq!(sys.rules[0].kind, Kind::PercentOfRam);
+        assert_eq!(
+            (sys.rules[0].limit, sys.rules[0].clear, sys.rules[0].for_n),
+            (1000, 1500, 3)
+        );
+        assert_eq!(c.field_name(sys.rules[1].field), b"MemAvailable");
+        let h = &c.targets[1];
+        assert_eq!(
+            h.kind,
+            Some(TargetKind::Name(Str::from_slice(b"hostapd").unwrap()))
+        );
+        assert_eq!(h.rules[1].kind, Kind::Slope { window_s: 6 * 3600 });
+        assert_eq!(h.rules[1].limit, 500);
+        let w = h.on_warn.as_ref().unwrap();
+        assert_eq!(w[1], Action::Signal(libc::SIGUSR1));
+        assert_eq!(
+            w[2],
+            Action::Exec(
+                heapless::Vec::from_slice(b"/usr/bin/logger -t memdog hostapd, big").unwrap()
+            )
+        );
+    }
+
+    fn err(text: &str) -> ConfigError {
+        Config::parse_text(text.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_word() {
+        let e = err("interval = 10s\n[target a]\nname = x\nwarn = VmRSS > 12MB\n");
+        assert_eq!((e.line, &e.got[..]), (4, &b"12MB"[..]));
+        assert_eq!(err("intervall = 10s\n").got[..], b"intervall"[..]);
+        assert_eq!(err("[target a]\nname = x\nwran = VmRSS > 1\n").line, 3);
+        assert_eq!(
+            err("[target a]\nwarn = VmRSS > 1\n").line,
+            1,
+            "target without pid/name"
+        );
+        assert_eq!(
+            err("[target a]\nname = x\nwarn = VmRSS slope > 5/h\n").msg,
+            "a slope rule needs `over DURATION`, like over 6h"
+        );
+        assert_eq!(
+            err("[system]\nwarn = MemAvailable < 5%\non_warn = signal TERM\n").line,
+            3
+        );
+        assert_eq!(
+            err("[target a]\nname = x\non_crit = exec rm -rf /\n").got[..],
+            b"rm -rf /"[..]
+        );
+        assert_eq!(
+            err("[target a]\nname = x\nwarn = VmRSS > 100 clear 200\n").got[..],
+            b"200"[..]
+        );
+        assert_eq!(
+            err("a = \x01\x02\n").msg,
+            "control characters in line (binary file?)"
+        );
+        assert_eq!(
+            err(&"x".repeat(600)).msg,
+            "line too long (at most 511 bytes)"
+        );
+        assert_eq!(
+            err("# empty\n").msg,
+            "nothing to watch: add a [system] or [target LABEL] section"
+        );
+    }
+}
