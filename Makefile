@@ -5,7 +5,7 @@
 
 CARGO   ?= cargo
 BIN     := target/release/memdog
-RUN_ARGS ?= watch --pid self --pid 1 --interval 500ms
+RUN_ARGS ?= run -c board-configs/default.conf
 
 .PHONY: all run test lint unit bench size host-deps
 

@@ -379,7 +379,7 @@ impl Parser {
                     || {
                         fail(
                             n,
-                            "interval needs a duration from 10ms to 7d, like 10s, 10m",
+                            "interval needs a duration from 1ms to 7d, like 10s, 10m",
                             val,
                         )
                     },
@@ -596,8 +596,8 @@ impl Parser {
                 || fail(n, "a slope rule needs `over DURATION`, like over 6h", val),
                 Ok,
             )?;
-            if w < 60 {
-                return fail(n, "slope window must be at least 1m", val);
+            if w < 1 {
+                return fail(n, "slope window must be at least 1s", val);
             }
             rule.kind = Kind::Slope { window_s: w };
         }

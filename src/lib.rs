@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod line;
 pub mod num;
 pub mod out;

@@ -14,6 +14,8 @@ memdog - a tiny memory watchdog for embedded Linux
 USAGE
   memdog watch TARGET... [--interval D] [--count N] [--fields LIST] [--log FILE] [--proc-root DIR]
   memdog snapshot [--top N] [--sort rss|size|heap|swap] [--proc-root DIR]
+  memdog run -c CONFIG [--dry-run] [--daemonize --pidfile FILE] [--count N]
+  memdog check CONFIG
   memdog --help | --version
 
 WATCH  one logfmt line per target per sample, then one meminfo line:
@@ -24,7 +26,7 @@ WATCH  one logfmt line per target per sample, then one meminfo line:
     -n, --name NAME      every process whose name (comm) is NAME, found again after a restart
         --pidfile FILE   the process whose pid is in FILE, re-read every sample
   Options:
-    -i, --interval D     time between samples: 500ms, 600s, 10m, 1h (default 600s)
+    -i, --interval D     time between samples: 500ms, 600s, 10m, 1h (default 600s; >= 1ms)
     -c, --count N        stop after N samples (default: run until SIGTERM/SIGINT)
     -f, --fields LIST    comma-separated fields (default VmRSS,VmSize,VmHWM,RssAnon,RssFile,VmData,VmSwap,Threads,heap)
                          from status: VmPeak VmSize VmLck VmPin VmHWM VmRSS RssAnon RssFile RssShmem
@@ -36,11 +38,19 @@ WATCH  one logfmt line per target per sample, then one meminfo line:
   is left out, not 0. Events: event=start|exit|wait|dropped|overflow.
   `MemAvailable~=N` marks an estimate on kernels before 3.14.
 
+RUN  the watchdog: samples the targets of CONFIG (see board-configs/default.conf),
+  checks thresholds (warn/crit: absolute kB, % of RAM, MemAvailable floor, growth
+  slope = leak) and acts (log, signal, exec, watchdog, reboot). Foreground unless
+  --daemonize. SIGHUP re-reads CONFIG (a bad one is logged, the old kept);
+  SIGTERM/SIGINT exit cleanly. --dry-run logs actions instead of doing them.
+  State changes log as: event=warn|crit|clear field=VmRSS value=... limit=... rule=LABEL/N
+CHECK  validate CONFIG, print it resolved; errors as FILE:LINE: what, exit 2.
+
 SNAPSHOT  a table of the N largest processes (default 20, at most 64) and meminfo.
 
 EXIT CODES
   0 success (or stopped by SIGTERM/SIGINT)   1 runtime failure (log, /proc)
-  2 bad command line                          3 process not found
+  2 bad command line or config                3 process not found
   4 permission denied reading /proc
 ";
 
@@ -64,6 +74,16 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         }
         Ok(Command::Watch(w)) => memdog::watch::run(w),
         Ok(Command::Snapshot(s)) => memdog::snapshot::run(s),
+        Ok(Command::Check(path)) => memdog::daemon::check(path),
+        Ok(Command::Run(r)) => memdog::daemon::run(
+            memdog::daemon::RunOpts {
+                config: r.config,
+                dry_run: r.dry_run,
+                daemonize: r.daemonize,
+                pidfile: r.pidfile,
+            },
+            r.count,
+        ),
         Err(e) => {
             out::error(&[e.what.as_bytes(), b": '", e.arg, b"' (try 'memdog --help')"]);
             exit::USAGE
