@@ -483,7 +483,7 @@ impl Policy<'_> {
         let Some(t) = cfg.targets.get(who.target) else {
             return;
         };
-        let t_s = s.up_ns / 1_000_000_000;
+        let t_ms = s.up_ns / 1_000_000;
         for (ri, rule) in t.rules.iter().enumerate() {
             let Some(v) = get(rule.field) else { continue };
             let states = match slot_id {
@@ -496,7 +496,7 @@ impl Policy<'_> {
             let Some(st) = states.get_mut(ri) else {
                 continue;
             };
-            if let Some(tr) = evaluate(rule, st, t_s, v, mem_total) {
+            if let Some(tr) = evaluate(rule, st, t_ms, v, mem_total) {
                 self.transition(sink, s, who, ri, tr);
             }
         }

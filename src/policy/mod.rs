@@ -73,7 +73,8 @@ pub enum Transition {
 pub struct RuleState {
     over: u16,
     pub fired: bool,
-    last_action_s: Option<u64>,
+    /// when the actions last ran, monotonic ms
+    last_action_ms: Option<u64>,
     pub ring: Ring,
 }
 
@@ -89,7 +90,7 @@ impl RuleState {
 pub fn measure(
     rule: &Rule,
     st: &mut RuleState,
-    t_s: u64,
+    t_ms: u64,
     value: u64,
     mem_total: Option<u64>,
 ) -> Option<u64> {
@@ -100,21 +101,21 @@ pub fn measure(
             Some(value.saturating_mul(10_000) / total)
         }
         Kind::Slope { window_s } => {
-            st.ring.push(t_s, value, window_s);
+            st.ring.push(t_ms, value, window_s);
             st.ring.leak_rate_kb_per_h(window_s)
         }
     }
 }
 
-/// Evaluate one rule on one sample at time `t_s` (monotonic seconds).
+/// Evaluate one rule on one sample at time `t_ms` (monotonic milliseconds).
 pub fn evaluate(
     rule: &Rule,
     st: &mut RuleState,
-    t_s: u64,
+    t_ms: u64,
     value: u64,
     mem_total: Option<u64>,
 ) -> Option<Transition> {
-    let m = measure(rule, st, t_s, value, mem_total);
+    let m = measure(rule, st, t_ms, value, mem_total);
     let Some(v) = m else {
         st.over = 0;
         return None;
@@ -124,8 +125,8 @@ pub fn evaluate(
         Op::Below => v < limit,
     };
     let cooled = |st: &RuleState| {
-        st.last_action_s
-            .is_none_or(|l| t_s.saturating_sub(l) >= u64::from(rule.cooldown_s))
+        st.last_action_ms
+            .is_none_or(|l| t_ms.saturating_sub(l) >= u64::from(rule.cooldown_s) * 1000)
     };
     if st.fired {
         // hysteresis: stay fired until the value is back past the clear level
@@ -139,7 +140,7 @@ pub fn evaluate(
             return Some(Transition::Clear { value: v });
         }
         if cooled(st) {
-            st.last_action_s = Some(t_s);
+            st.last_action_ms = Some(t_ms);
             return Some(Transition::Repeat { value: v });
         }
         return None;
@@ -155,7 +156,7 @@ pub fn evaluate(
     st.fired = true;
     let act = cooled(st);
     if act {
-        st.last_action_s = Some(t_s);
+        st.last_action_ms = Some(t_ms);
     }
     Some(Transition::Fire { value: v, act })
 }
@@ -182,7 +183,7 @@ mod tests {
         values
             .iter()
             .enumerate()
-            .map(|(i, &v)| evaluate(r, &mut st, i as u64 * step_s, v, Some(1000)))
+            .map(|(i, &v)| evaluate(r, &mut st, i as u64 * step_s * 1000, v, Some(1000)))
             .collect()
     }
 
@@ -258,19 +259,19 @@ mod tests {
         // 60 of 1000 kB = 6 %: fine; 40 = 4 %: fires; 70 = 7 %: still below clear 8 %
         assert_eq!(evaluate(&r, &mut st, 0, 60, Some(1000)), None);
         assert_eq!(
-            evaluate(&r, &mut st, 1, 40, Some(1000)),
+            evaluate(&r, &mut st, 1000, 40, Some(1000)),
             Some(Transition::Fire {
                 value: 400,
                 act: true
             })
         );
-        assert_eq!(evaluate(&r, &mut st, 2, 70, Some(1000)), None);
+        assert_eq!(evaluate(&r, &mut st, 2000, 70, Some(1000)), None);
         assert_eq!(
-            evaluate(&r, &mut st, 3, 90, Some(1000)),
+            evaluate(&r, &mut st, 3000, 90, Some(1000)),
             Some(Transition::Clear { value: 900 })
         );
         // no MemTotal: cannot judge a percentage
-        assert_eq!(evaluate(&r, &mut st, 4, 1, None), None);
+        assert_eq!(evaluate(&r, &mut st, 4000, 1, None), None);
     }
 
     #[test]
@@ -280,7 +281,7 @@ mod tests {
         evaluate(&r, &mut st, 0, 200, None);
         st.rebaseline();
         assert_eq!(
-            evaluate(&r, &mut st, 1, 200, None),
+            evaluate(&r, &mut st, 1000, 200, None),
             None,
             "debounce starts over"
         );

@@ -1,5 +1,5 @@
-//! The leak detector: a fixed ring of (time, value) points thinned to one
-//! point per window/RING_CAP seconds, and a least-squares slope over it.
+//! The leak detector: a fixed ring of (time in ms, value) points thinned to
+//! one point per window/RING_CAP, and a least-squares slope over it.
 //!
 //! A slope counts as a leak only when the line fits (R^2 >= MIN_R2) and
 //! both halves of the window grow too (at least half the limit each): a
@@ -35,7 +35,7 @@ impl Default for Ring {
     }
 }
 
-/// Least-squares fit: slope in value units per hour, and R^2 in hundredths.
+/// Least-squares fit over (ms, value) points: slope in value units per hour, and R^2 in hundredths.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Fit {
     pub per_hour: f64,
@@ -64,14 +64,14 @@ pub fn fit(points: impl Iterator<Item = (u64, u64)> + Clone) -> Option<Fit> {
     if stt <= 0.0 {
         return None;
     }
-    let slope = stv / stt; // per second
+    let slope = stv / stt; // per ms
     let r2 = if svv > 0.0 {
         stv * stv / (stt * svv)
     } else {
         0.0
     };
     Some(Fit {
-        per_hour: slope * 3600.0,
+        per_hour: slope * 3_600_000.0,
         r2_pct: (r2 * 100.0) as i64,
     })
 }
@@ -98,24 +98,25 @@ impl Ring {
         (0..self.len).map(|i| self.at(i))
     }
 
-    /// Keep at most one point per window/RING_CAP seconds; drop points older than the window.
-    pub fn push(&mut self, t_s: u64, v: u64, window_s: u32) {
-        let step = u64::from(window_s) / RING_CAP as u64;
+    /// Keep at most one point per window/RING_CAP; drop points older than the window.
+    pub fn push(&mut self, t_ms: u64, v: u64, window_s: u32) {
+        let window = u64::from(window_s) * 1000;
+        let step = window / RING_CAP as u64;
         if self.len > 0 {
             let (last_t, _) = self.at(self.len - 1);
-            if t_s < last_t {
+            if t_ms < last_t {
                 *self = Ring::default(); // time went back: cannot happen on a monotonic clock
-            } else if t_s - last_t < step.max(1) {
+            } else if t_ms - last_t < step.max(1) {
                 return;
             }
         }
         if let (Some(ts), Some(vs)) = (self.t.get_mut(self.head), self.v.get_mut(self.head)) {
-            *ts = t_s;
+            *ts = t_ms;
             *vs = v;
         }
         self.head = (self.head + 1) % RING_CAP;
         self.len = (self.len + 1).min(RING_CAP);
-        while self.len > 1 && t_s.saturating_sub(self.at(0).0) > u64::from(window_s) {
+        while self.len > 1 && t_ms.saturating_sub(self.at(0).0) > window {
             self.len -= 1;
         }
     }
@@ -123,7 +124,7 @@ impl Ring {
     /// Growth in kB/h when it looks like a leak, else 0; None while warming up.
     pub fn leak_rate_kb_per_h(&self, window_s: u32) -> Option<u64> {
         let (first, last) = (self.at(0).0, self.at(self.len.checked_sub(1)?).0);
-        if self.len < MIN_POINTS || (last - first) * 100 < u64::from(window_s) * WARMUP_PCT {
+        if self.len < MIN_POINTS || (last - first) * 100 < u64::from(window_s) * 1000 * WARMUP_PCT {
             return None;
         }
         let all = fit(self.points())?;
@@ -147,7 +148,7 @@ mod tests {
         (0..hours * 3600 / step_s)
             .map(|i| {
                 let t = i * step_s;
-                r.push(t, f(t), window_s);
+                r.push(t * 1000, f(t), window_s);
                 r.leak_rate_kb_per_h(window_s)
             })
             .collect()
@@ -189,7 +190,7 @@ mod tests {
 
     #[test]
     fn fit_is_exact_on_a_line() {
-        let f = fit([(0, 100), (3600, 200), (7200, 300)].into_iter()).unwrap();
+        let f = fit([(0, 100), (3_600_000, 200), (7_200_000, 300)].into_iter()).unwrap();
         assert!((f.per_hour - 100.0).abs() < 1e-9);
         assert_eq!(f.r2_pct, 100);
     }
