@@ -35,6 +35,7 @@ test: lint unit cross-test
 # figures for the closing notes: CPU per sample vs kernel floor and shell loop, own RSS
 bench: $(BIN)
 	$(CARGO) bench --locked --bench sample_cost
+	$(CARGO) bench --locked --bench detection
 
 -include cross/cross.mk
 # until cross/cross.mk defines it

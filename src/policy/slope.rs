@@ -15,6 +15,9 @@ pub const WARMUP_PCT: u64 = 75;
 pub const MIN_POINTS: usize = 8;
 /// Fit quality below which growth is called noise, in hundredths.
 pub const MIN_R2_PCT: i64 = 60;
+/// Each half of the window must show growth too, with at least this fit: a
+/// one-time step makes one half steep, but the other half is flat noise.
+pub const MIN_HALF_R2_PCT: i64 = 25;
 
 #[derive(Clone, Debug)]
 pub struct Ring {
@@ -132,7 +135,11 @@ impl Ring {
         let a = fit(self.points().take(half + 1))?;
         let b = fit(self.points().skip(half))?;
         let lo = all.per_hour.min(a.per_hour * 2.0).min(b.per_hour * 2.0);
-        if all.r2_pct < MIN_R2_PCT || lo <= 0.0 {
+        if all.r2_pct < MIN_R2_PCT
+            || a.r2_pct < MIN_HALF_R2_PCT
+            || b.r2_pct < MIN_HALF_R2_PCT
+            || lo <= 0.0
+        {
             return Some(0);
         }
         Some(lo as u64)
