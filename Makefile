@@ -7,7 +7,7 @@ CARGO   ?= cargo
 BIN     := target/release/memdog
 RUN_ARGS ?= run -c board-configs/default.conf
 
-.PHONY: all run test lint unit bench size host-deps
+.PHONY: all run test lint unit bench soak size host-deps
 
 all: $(BIN)
 
@@ -36,6 +36,10 @@ test: lint unit cross-test
 bench: $(BIN)
 	$(CARGO) bench --locked --bench sample_cost
 	$(CARGO) bench --locked --bench detection
+
+# long run: own RSS and fds flat over SOAK_SAMPLES (default 100 000) evaluated samples
+soak: $(BIN)
+	$(CARGO) bench --locked --bench soak
 
 -include cross/cross.mk
 # until cross/cross.mk defines it
