@@ -41,6 +41,4 @@ bench: $(BIN)
 soak: $(BIN)
 	$(CARGO) bench --locked --bench soak
 
--include cross/cross.mk
-# until cross/cross.mk defines it
-cross-test::
+include cross/cross.mk
