@@ -33,11 +33,13 @@ impl Line {
         }
     }
 
+    #[inline(never)]
     pub fn clear(&mut self) {
         self.len = 0;
         self.truncated = false;
     }
 
+    #[inline(never)]
     pub fn push(&mut self, s: &[u8]) {
         let room = LINE_CAP - TAIL.len() - self.len;
         if s.len() > room {
@@ -50,6 +52,7 @@ impl Line {
         }
     }
 
+    #[inline(never)]
     pub fn push_u64(&mut self, v: u64) {
         let mut b = [0u8; 20];
         let d = crate::num::fmt_u64(v, &mut b);
@@ -57,6 +60,7 @@ impl Line {
     }
 
     /// ` key=value`
+    #[inline(never)]
     pub fn kv(&mut self, key: &[u8], v: u64) {
         self.push(b" ");
         self.push(key);
@@ -65,6 +69,7 @@ impl Line {
     }
 
     /// ` key=value` with the value escaped and quoted if needed.
+    #[inline(never)]
     pub fn kv_str(&mut self, key: &[u8], v: &[u8]) {
         self.push(b" ");
         self.push(key);
@@ -75,6 +80,7 @@ impl Line {
     /// Quote when the value is empty or holds anything but plain printable
     /// ASCII without space, `=` or `"`; inside quotes `"` and `\` are
     /// backslash-escaped, \n \t \r spelled out, other bytes as \xNN.
+    #[inline(never)]
     pub fn push_escaped(&mut self, v: &[u8]) {
         let plain = !v.is_empty()
             && v.iter()
@@ -103,6 +109,7 @@ impl Line {
     }
 
     /// Seconds with one decimal from nanoseconds: ` up=86400.2`
+    #[inline(never)]
     pub fn kv_secs(&mut self, key: &[u8], ns: u64) {
         self.kv(key, ns / 1_000_000_000);
         self.push(b".");
@@ -110,6 +117,7 @@ impl Line {
     }
 
     /// The finished line, always ending in exactly one newline.
+    #[inline(never)]
     pub fn finish(&mut self) -> &[u8] {
         if self.truncated {
             self.push_raw_tail(TAIL);

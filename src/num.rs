@@ -2,6 +2,7 @@
 
 /// Parse a leading unsigned decimal (after optional blanks). Returns the value
 /// and the rest of the input; None when there is no digit or it overflows.
+#[inline(never)]
 pub fn parse_u64_prefix(s: &[u8]) -> Option<(u64, &[u8])> {
     let s = trim_start(s);
     let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -16,6 +17,7 @@ pub fn parse_u64_prefix(s: &[u8]) -> Option<(u64, &[u8])> {
 }
 
 /// A whole token that must be a decimal number.
+#[inline(never)]
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     match parse_u64_prefix(s)? {
         (v, rest) if trim(rest).is_empty() => Some(v),
@@ -23,11 +25,13 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
     }
 }
 
+#[inline(never)]
 pub fn parse_u32(s: &[u8]) -> Option<u32> {
     parse_u64(s).and_then(|v| u32::try_from(v).ok())
 }
 
 /// Parse a hexadecimal number (no 0x), as in /proc/PID/maps addresses.
+#[inline(never)]
 pub fn parse_hex(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 16 {
         return None;
@@ -49,11 +53,13 @@ pub fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t' || b == b'\r' || b == b'\n'
 }
 
+#[inline(never)]
 pub fn trim_start(s: &[u8]) -> &[u8] {
     let n = s.iter().take_while(|&&b| is_blank(b)).count();
     s.get(n..).unwrap_or(&[])
 }
 
+#[inline(never)]
 pub fn trim(s: &[u8]) -> &[u8] {
     let s = trim_start(s);
     let n = s.iter().rev().take_while(|&&b| is_blank(b)).count();
@@ -61,6 +67,7 @@ pub fn trim(s: &[u8]) -> &[u8] {
 }
 
 /// Split off the first blank-separated token.
+#[inline(never)]
 pub fn next_token(s: &[u8]) -> (&[u8], &[u8]) {
     let s = trim_start(s);
     let n = s.iter().take_while(|&&b| !is_blank(b)).count();
@@ -68,6 +75,7 @@ pub fn next_token(s: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Format `v` in decimal into `buf`, returning the digits.
+#[inline(never)]
 pub fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {

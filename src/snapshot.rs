@@ -97,7 +97,11 @@ pub fn run(opts: Snapshot) -> i32 {
         nproc += 1;
         rss_total += row.rss.unwrap_or(0);
         if opts.sort == SortKey::Heap {
-            row.heap = reader.maps(pid).ok().filter(|m| m.mappings > 0).map(|m| m.heap_kb);
+            row.heap = reader
+                .maps(pid)
+                .ok()
+                .filter(|m| m.mappings > 0)
+                .map(|m| m.heap_kb);
         }
         // insertion into a fixed top-N array
         let pos = rows
@@ -113,7 +117,11 @@ pub fn run(opts: Snapshot) -> i32 {
     }
     if opts.sort != SortKey::Heap {
         for r in rows.iter_mut() {
-            r.heap = reader.maps(r.pid).ok().filter(|m| m.mappings > 0).map(|m| m.heap_kb);
+            r.heap = reader
+                .maps(r.pid)
+                .ok()
+                .filter(|m| m.mappings > 0)
+                .map(|m| m.heap_kb);
         }
     }
 

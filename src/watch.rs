@@ -260,8 +260,21 @@ impl<'a> Watcher<'a> {
         if any_name {
             self.scan_names(sink, s, &specs);
         }
-        // a stable order: by spec, then pid
-        self.tracked.sort_unstable_by_key(|t| (t.spec, t.pid));
+        // a stable order: by spec, then pid. Insertion sort: a handful of
+        // entries, and core's sort costs 2 KiB of code on MIPS
+        for i in 1..self.tracked.len() {
+            let mut j = i;
+            while j > 0 {
+                let (Some(a), Some(b)) = (self.tracked.get(j - 1), self.tracked.get(j)) else {
+                    break;
+                };
+                if (a.spec, a.pid) <= (b.spec, b.pid) {
+                    break;
+                }
+                self.tracked.swap(j - 1, j);
+                j -= 1;
+            }
+        }
     }
 
     fn scan_names(&mut self, sink: &mut Sink, s: Stamp, specs: &[Spec<'a>]) {

@@ -38,44 +38,60 @@ impl Default for Ring {
     }
 }
 
-/// Least-squares fit over (ms, value) points: slope in value units per hour, and R^2 in hundredths.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Least-squares fit over (ms, value) points, in integers: no soft-float
+/// code on MIPS and ARMv5, and the same result on every architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fit {
-    pub per_hour: f64,
-    pub r2_pct: i64,
+    /// slope in value units (kB) per hour
+    pub per_hour: i64,
+    sxy: i64,
+    sxx: i64,
+    syy: i64,
 }
 
+impl Fit {
+    /// R^2 >= pct / 100, compared without division (128-bit products).
+    pub fn r2_at_least(&self, pct: i64) -> bool {
+        if self.syy <= 0 {
+            return false; // a flat line: no growth to explain
+        }
+        let lhs = i128::from(self.sxy) * i128::from(self.sxy) * 100;
+        lhs >= i128::from(pct) * i128::from(self.sxx) * i128::from(self.syy)
+    }
+}
+
+/// Times are scaled to at most 4096 steps and values clamped to +-2^25 kB
+/// (32 GiB) of the first point, so every sum fits in an i64 for 48 points.
 pub fn fit(points: impl Iterator<Item = (u64, u64)> + Clone) -> Option<Fit> {
-    let (mut n, mut st, mut sv) = (0f64, 0f64, 0f64);
-    let t0 = points.clone().next()?.0;
-    for (t, v) in points.clone() {
-        n += 1.0;
-        st += (t - t0) as f64;
-        sv += v as f64;
-    }
-    if n < 2.0 {
-        return None;
-    }
-    let (mt, mv) = (st / n, sv / n);
-    let (mut stt, mut stv, mut svv) = (0f64, 0f64, 0f64);
+    const CLAMP: i64 = 1 << 25;
+    let (t0, v0) = points.clone().next()?;
+    let t_last = points.clone().last()?.0;
+    let q = (t_last.saturating_sub(t0) / 4096 + 1) as i64;
+    let (mut n, mut su, mut suu, mut sv, mut suv, mut svv) = (0i64, 0i64, 0i64, 0i64, 0i64, 0i64);
     for (t, v) in points {
-        let (dt, dv) = ((t - t0) as f64 - mt, v as f64 - mv);
-        stt += dt * dt;
-        stv += dt * dv;
+        let u = (t.saturating_sub(t0) as i64) / q;
+        let dv = (v as i64).saturating_sub(v0 as i64).clamp(-CLAMP, CLAMP);
+        n += 1;
+        su += u;
+        suu += u * u;
+        sv += dv;
+        suv += u * dv;
         svv += dv * dv;
     }
-    if stt <= 0.0 {
+    let sxx = n * suu - su * su;
+    if n < 2 || sxx <= 0 {
         return None;
     }
-    let slope = stv / stt; // per ms
-    let r2 = if svv > 0.0 {
-        stv * stv / (stt * svv)
-    } else {
-        0.0
-    };
+    let sxy = n * suv - su * sv;
+    let syy = n * svv - sv * sv;
+    // kB per step = sxy / sxx; steps per hour = 3_600_000 / q
+    let whole = (sxy / sxx).saturating_mul(3_600_000);
+    let part = (sxy % sxx) * 3_600_000 / sxx;
     Some(Fit {
-        per_hour: slope * 3_600_000.0,
-        r2_pct: (r2 * 100.0) as i64,
+        per_hour: whole.saturating_add(part) / q,
+        sxy,
+        sxx,
+        syy,
     })
 }
 
@@ -134,11 +150,14 @@ impl Ring {
         let half = self.len / 2;
         let a = fit(self.points().take(half + 1))?;
         let b = fit(self.points().skip(half))?;
-        let lo = all.per_hour.min(a.per_hour * 2.0).min(b.per_hour * 2.0);
-        if all.r2_pct < MIN_R2_PCT
-            || a.r2_pct < MIN_HALF_R2_PCT
-            || b.r2_pct < MIN_HALF_R2_PCT
-            || lo <= 0.0
+        let lo = all
+            .per_hour
+            .min(a.per_hour.saturating_mul(2))
+            .min(b.per_hour.saturating_mul(2));
+        if !all.r2_at_least(MIN_R2_PCT)
+            || !a.r2_at_least(MIN_HALF_R2_PCT)
+            || !b.r2_at_least(MIN_HALF_R2_PCT)
+            || lo <= 0
         {
             return Some(0);
         }
@@ -198,7 +217,17 @@ mod tests {
     #[test]
     fn fit_is_exact_on_a_line() {
         let f = fit([(0, 100), (3_600_000, 200), (7_200_000, 300)].into_iter()).unwrap();
-        assert!((f.per_hour - 100.0).abs() < 1e-9);
-        assert_eq!(f.r2_pct, 100);
+        assert_eq!(f.per_hour, 100);
+        assert!(
+            f.r2_at_least(99),
+            "times are quantised to 1/4096 of the span"
+        );
+        let g = fit([(0, 100), (1000, 50), (2000, 100), (3000, 50)].into_iter()).unwrap();
+        assert!(!g.r2_at_least(60), "zig-zag is not a line");
+        let flat = fit([(0, 7), (10, 7), (20, 7)].into_iter()).unwrap();
+        assert_eq!(flat.per_hour, 0);
+        assert!(!flat.r2_at_least(1));
+        let down = fit([(0, 300), (3_600_000, 200)].into_iter()).unwrap();
+        assert_eq!(down.per_hour, -100);
     }
 }
