@@ -7,7 +7,7 @@ CARGO   ?= cargo
 BIN     := target/release/memdog
 RUN_ARGS ?= run -c board-configs/default.conf
 
-.PHONY: all run test lint unit bench soak size host-deps
+.PHONY: all run test lint unit bench soak size host-deps test-deps
 
 all: $(BIN)
 
@@ -23,11 +23,18 @@ $(BIN): host-deps $(wildcard src/*.rs src/*/*.rs) Cargo.toml
 run: $(BIN)
 	./$(BIN) $(RUN_ARGS)
 
+# tools the integration tests compare against: strings (binutils), GNU time, gdb
+TEST_PKGS := binutils time gdb
+test-deps:
+	@missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "make: apt-get install$$missing"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
 lint: host-deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-unit: host-deps
+unit: host-deps test-deps
 	$(CARGO) test --locked
 
 test: lint unit cross-test

@@ -111,6 +111,24 @@ pub enum Command<'a> {
     Snapshot(Snapshot<'a>),
     Run(Run<'a>),
     Check(&'a [u8]),
+    Maps {
+        pid: u32,
+        rss: bool,
+        proc_root: &'a [u8],
+    },
+    Dump(Dump<'a>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dump<'a> {
+    pub pid: u32,
+    pub region: crate::inspect::Region,
+    pub min_len: usize,
+    pub raw: Option<&'a [u8]>,
+    pub max_bytes: u64,
+    pub top: Option<usize>,
+    pub diff: Option<(&'a [u8], &'a [u8])>,
+    pub proc_root: &'a [u8],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +185,34 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
         b"watch" => parse_watch(args).map(Command::Watch),
         b"snapshot" => parse_snapshot(args).map(Command::Snapshot),
         b"run" => parse_run(args).map(Command::Run),
+        b"maps" => {
+            let (mut pid, mut rss, mut root) = (None, false, DEFAULT_PROC);
+            while let Some(a) = args.next() {
+                match a {
+                    b"--rss" => rss = true,
+                    b"--proc-root" => root = value(&mut args, a)?,
+                    _ if pid.is_none() => {
+                        pid = Some(crate::num::parse_u32(a).filter(|&p| p > 0).ok_or(
+                            UsageError {
+                                what: "maps needs a process id",
+                                arg: a,
+                            },
+                        )?)
+                    }
+                    _ => return err("unknown option for maps", a),
+                }
+            }
+            let pid = pid.ok_or(UsageError {
+                what: "maps needs a process id: memdog maps PID",
+                arg: b"",
+            })?;
+            Ok(Command::Maps {
+                pid,
+                rss,
+                proc_root: root,
+            })
+        }
+        b"dump" => parse_dump(args).map(Command::Dump),
         b"check" => match (args.next(), args.next()) {
             (Some(b"-c"), Some(f)) | (Some(f), None) if !f.starts_with(b"-") => {
                 Ok(Command::Check(f))
@@ -267,6 +313,79 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
         }
     }
     Ok(w)
+}
+
+fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Dump<'a>, UsageError<'a>> {
+    let mut d = Dump {
+        pid: 0,
+        region: crate::inspect::Region::Heap,
+        min_len: 10,
+        raw: None,
+        max_bytes: 16 << 20,
+        top: None,
+        diff: None,
+        proc_root: DEFAULT_PROC,
+    };
+    let num = |v: &'a [u8], what: &'static str, max: u64| {
+        crate::num::parse_u64(v)
+            .filter(|&n| n > 0 && n <= max)
+            .ok_or(UsageError { what, arg: v })
+    };
+    while let Some(a) = args.next() {
+        match a {
+            b"--region" => {
+                let v = value(&mut args, a)?;
+                d.region = crate::inspect::parse_region(v).ok_or(UsageError {
+                    what: "--region needs heap, anon or START-END in hex",
+                    arg: v,
+                })?;
+            }
+            b"--min-len" | b"-n" => {
+                d.min_len = num(
+                    value(&mut args, a)?,
+                    "--min-len needs a length from 1 to 256",
+                    256,
+                )? as usize
+            }
+            b"--raw" => d.raw = Some(value(&mut args, a)?),
+            b"--max-bytes" => {
+                d.max_bytes = num(
+                    value(&mut args, a)?,
+                    "--max-bytes needs a number of bytes > 0",
+                    u64::MAX,
+                )?
+            }
+            b"--top" => {
+                d.top = Some(num(
+                    value(&mut args, a)?,
+                    "--top needs a number from 1 to 64",
+                    64,
+                )? as usize)
+            }
+            b"--diff" => {
+                let old = value(&mut args, a)?;
+                let new = value(&mut args, a)?;
+                d.diff = Some((old, new));
+            }
+            b"--proc-root" => d.proc_root = value(&mut args, a)?,
+            _ if d.pid == 0 && d.diff.is_none() => {
+                d.pid = crate::num::parse_u32(a)
+                    .filter(|&p| p > 0)
+                    .ok_or(UsageError {
+                        what: "dump needs a process id",
+                        arg: a,
+                    })?
+            }
+            _ => return err("unknown option for dump", a),
+        }
+    }
+    if d.pid == 0 && d.diff.is_none() {
+        return err(
+            "dump needs a process id: memdog dump PID, or memdog dump --diff OLD NEW",
+            b"",
+        );
+    }
+    Ok(d)
 }
 
 fn parse_run<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Run<'a>, UsageError<'a>> {

@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod inspect;
 pub mod line;
 pub mod num;
 pub mod out;

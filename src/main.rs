@@ -16,6 +16,9 @@ USAGE
   memdog snapshot [--top N] [--sort rss|size|heap|swap] [--proc-root DIR]
   memdog run -c CONFIG [--dry-run] [--daemonize --pidfile FILE] [--count N]
   memdog check CONFIG
+  memdog maps PID [--rss] [--proc-root DIR]
+  memdog dump PID [--region heap|anon|START-END] [--min-len 10] [--raw FILE] [--max-bytes N] [--top K]
+  memdog dump --diff OLD.raw NEW.raw [--top K] [--min-len 10]
   memdog --help | --version
 
 WATCH  one logfmt line per target per sample, then one meminfo line:
@@ -46,6 +49,15 @@ RUN  the watchdog: samples the targets of CONFIG (see board-configs/default.conf
   State changes log as: event=warn|crit|clear field=VmRSS value=... limit=... rule=LABEL/N
 CHECK  validate CONFIG, print it resolved; errors as FILE:LINE: what, exit 2.
 
+MAPS  where a process's memory is: totals per class (heap, stack, thread stacks,
+  anon, file, shm, special) and per file (text/data/bss/ro); --rss adds Rss, Pss
+  and Private_Dirty from smaps.
+DUMP  what is in it, without gdb: printable strings of the heap (or anon, or a
+  range) read from /proc/PID/mem, like `strings -a -n 10` on gdb's `dump memory`;
+  --raw FILE saves the bytes; --top K counts repeated strings; --diff shows the
+  strings whose count grew most between two --raw dumps: what is leaking.
+  Output stops at --max-bytes (default 16 MiB). Needs root or the same uid.
+
 SNAPSHOT  a table of the N largest processes (default 20, at most 64) and meminfo.
 
 EXIT CODES
@@ -75,6 +87,23 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         Ok(Command::Watch(w)) => memdog::watch::run(w),
         Ok(Command::Snapshot(s)) => memdog::snapshot::run(s),
         Ok(Command::Check(path)) => memdog::daemon::check(path),
+        Ok(Command::Maps {
+            pid,
+            rss,
+            proc_root,
+        }) => memdog::inspect::maps(proc_root, pid, rss),
+        Ok(Command::Dump(d)) => match d.diff {
+            Some((old, new)) => memdog::inspect::diff(old, new, d.min_len, d.top.unwrap_or(20)),
+            None => memdog::inspect::dump(memdog::inspect::DumpOpts {
+                root: d.proc_root,
+                pid: d.pid,
+                region: d.region,
+                min_len: d.min_len,
+                raw: d.raw,
+                max_bytes: d.max_bytes,
+                top: d.top,
+            }),
+        },
         Ok(Command::Run(r)) => memdog::daemon::run(
             memdog::daemon::RunOpts {
                 config: r.config,

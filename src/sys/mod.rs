@@ -252,6 +252,15 @@ pub fn write_file_synced(path: &PathBuf, data: &[u8]) -> Result<(), Errno> {
     fd.fsync()
 }
 
+/// Create (or truncate) a file for writing, never through a symlink.
+pub fn create_file(path: &PathBuf) -> Result<Fd, Errno> {
+    Fd::open(
+        path,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        0o600,
+    )
+}
+
 /// Effective user id (config StrictModes check).
 pub fn geteuid() -> u32 {
     unsafe { libc::geteuid() }
