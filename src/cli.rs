@@ -83,6 +83,9 @@ pub struct Watch<'a> {
     pub count: Option<u64>,
     pub fields: Fields,
     pub log: Option<&'a [u8]>,
+    /// bytes per log file before rotation, and files kept
+    pub log_size: u64,
+    pub log_files: u32,
     pub proc_root: &'a [u8],
 }
 
@@ -246,10 +249,33 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
         count: None,
         fields: Fields::default_set(),
         log: None,
+        log_size: 256 * 1024,
+        log_files: 4,
         proc_root: DEFAULT_PROC,
     };
     while let Some(a) = args.next() {
         let spec = match a {
+            b"--log-size" => {
+                let v = value(&mut args, a)?;
+                w.log_size =
+                    crate::config::parse_size(v)
+                        .filter(|&s| s >= 2048)
+                        .ok_or(UsageError {
+                            what: "--log-size needs a size of at least 2k, like 64k or 1M",
+                            arg: v,
+                        })?;
+                None
+            }
+            b"--log-files" => {
+                let v = value(&mut args, a)?;
+                w.log_files = crate::num::parse_u32(v)
+                    .filter(|&n| (1..=16).contains(&n))
+                    .ok_or(UsageError {
+                        what: "--log-files needs a number from 1 to 16",
+                        arg: v,
+                    })?;
+                None
+            }
             b"--pid" | b"-p" => {
                 let v = value(&mut args, a)?;
                 if v == b"self" {

@@ -307,7 +307,7 @@ impl Policy<'_> {
         if matches!(tr, Transition::Fire { act: false, .. }) {
             self.line.push(b" actions=cooldown");
         }
-        sink.write_line(self.line.finish());
+        sink.write_event(self.line.finish());
         if !act {
             return;
         }
@@ -357,7 +357,7 @@ impl Policy<'_> {
             if let Action::Exec(cmd) = a {
                 self.line.kv_str(b"cmd", cmd);
             }
-            sink.write_line(self.line.finish());
+            sink.write_event(self.line.finish());
             return;
         }
         match a {
@@ -401,7 +401,7 @@ impl Policy<'_> {
             }
             Action::Reboot => {
                 self.line.push(b" rebooting=1");
-                sink.write_line(self.line.finish());
+                sink.write_event(self.line.finish());
                 sink.flush();
                 let e = sys::reboot();
                 self.begin(s);
@@ -410,7 +410,7 @@ impl Policy<'_> {
             }
             Action::Log => {}
         }
-        sink.write_line(self.line.finish());
+        sink.write_event(self.line.finish());
     }
 
     fn exec(
@@ -604,7 +604,7 @@ impl Runtime {
                 } else {
                     l.push_u64(code as u64);
                 }
-                sink.write_line(l.finish());
+                sink.write_event(l.finish());
             }
         }
         let now = sys::monotonic_ns();
@@ -617,7 +617,7 @@ impl Runtime {
                 l.kv_secs(b"up", sys::boottime_ns());
                 l.push(b" event=exec-timeout");
                 l.kv(b"child", u64::from(c.pid));
-                sink.write_line(l.finish());
+                sink.write_event(l.finish());
             }
         }
         sink.flush();
@@ -645,6 +645,8 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
         count: None,
         fields: cfg.fields,
         log: None,
+        log_size: cfg.log_size,
+        log_files: cfg.log_files,
         proc_root: &cfg.proc_root,
     };
     let mut map = [usize::MAX; MAX_SPECS];
@@ -747,7 +749,7 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     let dry_run = opts.dry_run || cfg.dry_run;
     let mut sink = match cfg.log.as_deref() {
         None => Sink::stdout(),
-        Some(p) => match Sink::file(p) {
+        Some(p) => match Sink::file(p, cfg.log_size, cfg.log_files) {
             Ok(s) => s,
             Err(e) => {
                 out::error(&[b"cannot open log ", p, b": ", e.text().as_bytes()]);
@@ -808,7 +810,7 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
                         l.kv_str(b"got", &e.got);
                     }
                 }
-                sink.write_line(l.finish());
+                sink.write_event(l.finish());
                 sink.flush();
             }
         }

@@ -7,7 +7,130 @@ use crate::sys::{self, Errno, Fd, PathBuf};
 
 pub enum Dest {
     Stdout,
-    File(Fd),
+    File(LogFile),
+}
+
+/// fsync at most this often for sample lines (flash wear); event lines
+/// (start, exit, warn, crit, actions) are synced when written.
+pub const SYNC_EVERY_NS: u64 = 60_000_000_000;
+
+/// A size-bounded log: `path`, then `path.1` .. `path.(files-1)` by rename.
+/// Files hold whole lines and each stays within `limit` bytes, so the disk
+/// never holds more than limit x files.
+pub struct LogFile {
+    fd: Option<Fd>,
+    path: PathBuf,
+    size: u64,
+    /// bytes per file; 0 = no rotation
+    limit: u64,
+    files: u32,
+    last_sync_ns: u64,
+}
+
+impl LogFile {
+    fn open(path: &PathBuf, truncate: bool) -> Result<(Fd, u64), Errno> {
+        let fd = if truncate {
+            sys::open_truncate(path)?
+        } else {
+            Fd::open_append(path)?
+        };
+        let size = fd.size()?;
+        Ok((fd, size))
+    }
+
+    fn numbered(&self, k: u32) -> PathBuf {
+        let mut p = self.path.clone();
+        p.push(b".").push_u32(k);
+        p
+    }
+
+    /// path.(n-2) -> path.(n-1) ... path -> path.1, then a fresh path.
+    fn rotate(&mut self) -> Result<(), Errno> {
+        self.fd = None;
+        if self.files <= 1 {
+            let (fd, size) = LogFile::open(&self.path, true)?;
+            self.fd = Some(fd);
+            self.size = size;
+            return Ok(());
+        }
+        for k in (1..self.files - 1).rev() {
+            let _ = sys::rename(&self.numbered(k), &self.numbered(k + 1));
+        }
+        sys::rename(&self.path, &self.numbered(1))?;
+        let (fd, size) = LogFile::open(&self.path, false)?;
+        self.fd = Some(fd);
+        self.size = size;
+        Ok(())
+    }
+
+    /// Write whole lines; returns how many lines of `data` were written.
+    fn write(&mut self, data: &[u8]) -> (u64, Result<(), Errno>) {
+        if self.fd.is_none() {
+            match LogFile::open(&self.path, false) {
+                Ok((fd, size)) => {
+                    self.fd = Some(fd);
+                    self.size = size;
+                }
+                Err(e) => return (0, Err(e)),
+            }
+        }
+        let mut done = 0u64;
+        let mut rest = data;
+        while !rest.is_empty() {
+            // the longest run of whole lines that fits in this file
+            let room = if self.limit == 0 {
+                u64::MAX
+            } else {
+                self.limit.saturating_sub(self.size)
+            };
+            let mut take = 0usize;
+            let mut lines = 0u64;
+            for (i, &b) in rest.iter().enumerate() {
+                if b == b'\n' {
+                    if (i + 1) as u64 > room {
+                        break;
+                    }
+                    take = i + 1;
+                    lines += 1;
+                }
+            }
+            if take == 0 {
+                if self.size == 0 {
+                    // one line longer than a whole file: cannot be kept whole
+                    let skip = rest
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(rest.len(), |i| i + 1);
+                    rest = rest.get(skip..).unwrap_or(&[]);
+                    continue;
+                }
+                if let Err(e) = self.rotate() {
+                    return (done, Err(e));
+                }
+                continue;
+            }
+            let Some(fd) = self.fd.as_mut() else {
+                return (done, Err(Errno(libc::EBADF)));
+            };
+            if let Err(e) = fd.append_whole(rest.get(..take).unwrap_or(&[])) {
+                return (done, Err(e));
+            }
+            self.size += take as u64;
+            done += lines;
+            rest = rest.get(take..).unwrap_or(&[]);
+        }
+        (done, Ok(()))
+    }
+
+    fn sync(&mut self, force: bool) {
+        let now = sys::monotonic_ns();
+        if force || now.saturating_sub(self.last_sync_ns) >= SYNC_EVERY_NS {
+            if let Some(fd) = self.fd.as_ref() {
+                let _ = fd.fsync();
+            }
+            self.last_sync_ns = now;
+        }
+    }
 }
 
 /// Lines of one tick are gathered and written with one write(2): a tick
@@ -24,6 +147,8 @@ pub struct Sink {
     pending: u64,
     /// the batch starts with an `event=dropped` notice
     notice: bool,
+    /// the batch holds an event line: fsync it
+    urgent: bool,
     /// lines lost since the last successful write
     pub dropped: u64,
     /// lines lost in total
@@ -41,6 +166,7 @@ impl Sink {
             len: 0,
             pending: 0,
             notice: false,
+            urgent: false,
             dropped: 0,
             dropped_total: 0,
             written: 0,
@@ -53,9 +179,25 @@ impl Sink {
     }
 
     /// Open a log file for appending; a symlink is refused (ELOOP).
-    pub fn file(path: &[u8]) -> Result<Sink, Errno> {
+    /// `limit` bytes per file (0 = unbounded) and `files` files in all.
+    pub fn file(path: &[u8], limit: u64, files: u32) -> Result<Sink, Errno> {
         let p = PathBuf::from(path);
-        Ok(Sink::with(Dest::File(Fd::open_append(&p)?)))
+        let (fd, size) = LogFile::open(&p, false)?;
+        let lf = LogFile {
+            fd: Some(fd),
+            path: p,
+            size,
+            limit,
+            files: files.max(1),
+            last_sync_ns: sys::monotonic_ns(),
+        };
+        Ok(Sink::with(Dest::File(lf)))
+    }
+
+    /// Queue an event line: like [`Sink::write_line`], and the batch is fsynced.
+    pub fn write_event(&mut self, line: &[u8]) {
+        self.write_line(line);
+        self.urgent = true;
     }
 
     /// Queue one finished line (ending in '\n'); [`Sink::flush`] writes it.
@@ -95,31 +237,45 @@ impl Sink {
             return;
         }
         let n = core::mem::replace(&mut self.len, 0);
-        let r = write_to(&mut self.dest, self.batch.get(..n).unwrap_or(&[]));
-        match r {
-            Ok(()) => {
-                self.written += self.pending;
-                if self.notice {
-                    self.dropped = 0;
+        let data = self.batch.get(..n).unwrap_or(&[]);
+        let (done, r) = match &mut self.dest {
+            Dest::Stdout => match sys::write_all(sys::STDOUT, data) {
+                Ok(()) => (u64::MAX, Ok(())),
+                Err(e) => (0, Err(e)),
+            },
+            Dest::File(f) => {
+                let r = f.write(data);
+                if r.1.is_ok() {
+                    f.sync(self.urgent);
                 }
+                r
             }
-            Err(e) => {
-                self.dropped += self.pending;
-                self.dropped_total += self.pending;
-                if self.last_error.is_none() {
-                    self.last_error = Some(e);
-                }
+        };
+        // the notice line, if any, is the first line of the batch
+        let notice_lines = u64::from(self.notice);
+        let data_done = done.saturating_sub(notice_lines).min(self.pending);
+        if done > 0 && self.notice {
+            self.dropped = 0;
+        }
+        self.written += data_done;
+        if let Err(e) = r {
+            let lost = self.pending - data_done;
+            self.dropped += lost;
+            self.dropped_total += lost;
+            if self.last_error.is_none() {
+                self.last_error = Some(e);
             }
         }
         self.pending = 0;
         self.notice = false;
+        self.urgent = false;
     }
 }
 
 fn write_to(dest: &mut Dest, data: &[u8]) -> Result<(), Errno> {
     match dest {
         Dest::Stdout => sys::write_all(sys::STDOUT, data),
-        Dest::File(fd) => fd.append_whole(data),
+        Dest::File(f) => f.write(data).1,
     }
 }
 

@@ -155,7 +155,7 @@ impl<'a> Watcher<'a> {
             self.line.push(b" reason=");
             self.line.push(r);
         }
-        self.emit(sink, s);
+        sink.write_event(self.line.finish());
     }
 
     fn wait_line(&mut self, sink: &mut Sink, s: Stamp, i: usize, spec: Spec) {
@@ -516,9 +516,10 @@ pub fn run(w: Watch) -> i32 {
     if let Err(code) = preflight(&w, &mut check) {
         return code;
     }
+    let (log_size, log_files) = (w.log_size, w.log_files);
     let mut sink = match w.log {
         None => Sink::stdout(),
-        Some(path) => match Sink::file(path) {
+        Some(path) => match Sink::file(path, log_size, log_files) {
             Ok(s) => s,
             Err(e) => {
                 out::error(&[b"cannot open log ", path, b": ", e.text().as_bytes()]);

@@ -261,6 +261,32 @@ pub fn create_file(path: &PathBuf) -> Result<Fd, Errno> {
     )
 }
 
+/// Open a log file emptied (rotation with a single file).
+pub fn open_truncate(path: &PathBuf) -> Result<Fd, Errno> {
+    Fd::open(
+        path,
+        libc::O_WRONLY
+            | libc::O_APPEND
+            | libc::O_CREAT
+            | libc::O_TRUNC
+            | libc::O_NOFOLLOW
+            | libc::O_CLOEXEC,
+        0o640,
+    )
+}
+
+/// rename(2)
+pub fn rename(from: &PathBuf, to: &PathBuf) -> Result<(), Errno> {
+    if !from.is_valid() || !to.is_valid() {
+        return Err(Errno(libc::ENAMETOOLONG));
+    }
+    if unsafe { libc::rename(from.buf_ptr(), to.buf_ptr()) } == 0 {
+        Ok(())
+    } else {
+        Err(Errno::last())
+    }
+}
+
 /// Effective user id (config StrictModes check).
 pub fn geteuid() -> u32 {
     unsafe { libc::geteuid() }
