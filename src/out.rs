@@ -5,6 +5,8 @@
 
 use crate::sys::{self, Errno, Fd, PathBuf};
 
+// one Sink per process: no allocator to box the file variant
+#[allow(clippy::large_enum_variant)]
 pub enum Dest {
     Stdout,
     File(LogFile),
