@@ -45,9 +45,10 @@ fn rotation_keeps_the_budget_whole_lines_and_a_continuous_sequence() {
     }
     assert!(!t.join("memdog.log.3").exists(), "only log_files files");
     assert!(total <= 3 * 4096);
-    // >= 10x the budget was written (about 390 bytes per sample)
-    assert!(700 * 300 > 10 * 3 * 4096);
     let s = seqs(&all);
+    // what is kept is at most a tenth of what was written: >= 10x the budget went through
+    let kept_ticks = s.last().unwrap() - s.first().unwrap() + 1;
+    assert!(kept_ticks * 10 <= 700, "kept {kept_ticks} of 700 samples");
     assert!(
         s.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1),
         "continuous across files: {s:?}"
@@ -162,7 +163,7 @@ fn full_disk_then_space_again() {
     );
     // sampling never stopped: every seq from the notice on is there
     let after = seqs(
-        &text[text.find("event=dropped").unwrap()..]
+        text[text.find("event=dropped").unwrap()..]
             .split_once('\n')
             .unwrap()
             .1,
