@@ -120,6 +120,12 @@ pub enum Command<'a> {
         proc_root: &'a [u8],
     },
     Dump(Dump<'a>),
+    Report {
+        files: heapless::Vec<&'a [u8], 16>,
+        svg: Option<&'a [u8]>,
+        csv: Option<&'a [u8]>,
+        target: Option<&'a [u8]>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,6 +222,33 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
             })
         }
         b"dump" => parse_dump(args).map(Command::Dump),
+        b"report" => {
+            let (mut files, mut svg, mut csv, mut target) =
+                (heapless::Vec::new(), None, None, None);
+            while let Some(a) = args.next() {
+                match a {
+                    b"--svg" => svg = Some(value(&mut args, a)?),
+                    b"--csv" => csv = Some(value(&mut args, a)?),
+                    b"--target" => target = Some(value(&mut args, a)?),
+                    _ if a.starts_with(b"-") && a != b"-" => {
+                        return err("unknown option for report", a)
+                    }
+                    _ => files.push(a).map_err(|_| UsageError {
+                        what: "too many log files (at most 16)",
+                        arg: a,
+                    })?,
+                }
+            }
+            if files.is_empty() {
+                return err("report needs log files: memdog report memdog.log.3 ... memdog.log (or - for stdin)", b"");
+            }
+            Ok(Command::Report {
+                files,
+                svg,
+                csv,
+                target,
+            })
+        }
         b"check" => match (args.next(), args.next()) {
             (Some(b"-c"), Some(f)) | (Some(f), None) if !f.starts_with(b"-") => {
                 Ok(Command::Check(f))

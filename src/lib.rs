@@ -22,6 +22,7 @@ pub mod num;
 pub mod out;
 pub mod policy;
 pub mod proc;
+pub mod report;
 pub mod sample;
 pub mod snapshot;
 pub mod sys;

@@ -19,6 +19,7 @@ USAGE
   memdog maps PID [--rss] [--proc-root DIR]
   memdog dump PID [--region heap|anon|START-END] [--min-len 10] [--raw FILE] [--max-bytes N] [--top K]
   memdog dump --diff OLD.raw NEW.raw [--top K] [--min-len 10]
+  memdog report LOG... [--svg FILE] [--csv FILE] [--target NAME]
   memdog --help | --version
 
 WATCH  one logfmt line per target per sample, then one meminfo line:
@@ -58,6 +59,11 @@ DUMP  what is in it, without gdb: printable strings of the heap (or anon, or a
   strings whose count grew most between two --raw dumps: what is leaking.
   Output stops at --max-bytes (default 16 MiB). Needs root or the same uid.
 
+REPORT  read pulled logs (oldest first: memdog.log.3 ... memdog.log; - is stdin;
+  the shell loop's proc_memlog.txt too) and print per target first/last/min/max,
+  slope in kB/h with R^2 (restarts split the fit), restarts, events and a verdict;
+  --svg draws VmRSS over time with limits and events, --csv the binned series.
+
 SNAPSHOT  a table of the N largest processes (default 20, at most 64) and meminfo.
 
 EXIT CODES
@@ -87,6 +93,12 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         Ok(Command::Watch(w)) => memdog::watch::run(w),
         Ok(Command::Snapshot(s)) => memdog::snapshot::run(s),
         Ok(Command::Check(path)) => memdog::daemon::check(path),
+        Ok(Command::Report {
+            files,
+            svg,
+            csv,
+            target,
+        }) => memdog::report::run(&files, svg, csv, target),
         Ok(Command::Maps {
             pid,
             rss,
