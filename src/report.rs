@@ -360,13 +360,10 @@ impl<'o> Report<'o> {
         // memdog logfmt
         let mut ts = None;
         let mut up = None;
-        let (mut name, mut pid, mut event, mut field, mut limit): (
-            &[u8],
-            Option<u64>,
-            &[u8],
-            &[u8],
-            Option<u64>,
-        ) = (b"", None, b"", b"", None);
+        let mut name: &[u8] = b"";
+        let mut event: &[u8] = b"";
+        let mut field: &[u8] = b"";
+        let (mut pid, mut limit): (Option<u64>, Option<u64>) = (None, None);
         let mut system = false;
         let mut vals = [None; 5];
         let mut first = true;
