@@ -547,7 +547,7 @@ pub fn dump(o: DumpOpts) -> i32 {
         }
     };
     let mut raw = match o.raw {
-        Some(p) => match sys::create_file(&PathBuf::from(p)) {
+        Some(p) => match sys::create_file(&PathBuf::from(p), 0o600) {
             Ok(fd) => Some(fd),
             Err(e) => {
                 out::error(&[b"cannot create ", p, b": ", e.text().as_bytes()]);

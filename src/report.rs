@@ -706,11 +706,11 @@ impl<'o> Report<'o> {
             }
             for m in t.marks.iter() {
                 let xi = x((m.t - t.t0) / t.width);
-                let (color, label): (&[u8], &[u8]) = match m.kind {
-                    b's' => (b"#31a354", b"start"),
-                    b'x' => (b"#636363", b"exit"),
-                    b'w' => (b"#e6550d", b"warn"),
-                    _ => (b"#a50f15", b"crit"),
+                let (color, label, dy): (&[u8], &[u8], f64) = match m.kind {
+                    b's' => (b"#31a354", b"start", 12.0),
+                    b'x' => (b"#636363", b"exit", 26.0),
+                    b'w' => (b"#e6550d", b"warn", 40.0),
+                    _ => (b"#a50f15", b"crit", 54.0),
                 };
                 l.push(b"<line x1=\"");
                 push_f(&mut l, xi);
@@ -725,7 +725,7 @@ impl<'o> Report<'o> {
                 l.push(b"\"/><text x=\"");
                 push_f(&mut l, xi + 2.0);
                 l.push(b"\" y=\"");
-                push_f(&mut l, y0 + 12.0);
+                push_f(&mut l, y0 + dy);
                 l.push(b"\" fill=\"");
                 l.push(color);
                 l.push(b"\">");
@@ -810,7 +810,7 @@ pub fn run(files: &[&[u8]], svg: Option<&[u8]>, csv: Option<&[u8]>, only: Option
     r.print();
     for (path, is_svg) in [(svg, true), (csv, false)] {
         let Some(p) = path else { continue };
-        match sys::create_file(&PathBuf::from(p)) {
+        match sys::create_file(&PathBuf::from(p), 0o644) {
             Ok(fd) => {
                 if is_svg {
                     r.svg(fd.raw())

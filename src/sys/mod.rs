@@ -252,12 +252,13 @@ pub fn write_file_synced(path: &PathBuf, data: &[u8]) -> Result<(), Errno> {
     fd.fsync()
 }
 
-/// Create (or truncate) a file for writing, never through a symlink.
-pub fn create_file(path: &PathBuf) -> Result<Fd, Errno> {
+/// Create (or truncate) a file for writing, never through a symlink
+/// (memory dumps are 0600: they hold the process's secrets).
+pub fn create_file(path: &PathBuf, mode: u32) -> Result<Fd, Errno> {
     Fd::open(
         path,
         libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        0o600,
+        mode,
     )
 }
 
