@@ -143,3 +143,17 @@ fn packaging_recipes_name_files_the_tarball_has() {
         assert!(n >= 3, "{file}: {n} installed files");
     }
 }
+
+#[test]
+fn every_board_config_is_valid() {
+    let mut n = 0;
+    for e in std::fs::read_dir(repo("board-configs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "conf") {
+            let o = memdog(&["check", p.to_str().unwrap()]);
+            assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "default + 3 board profiles");
+}
