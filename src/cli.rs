@@ -86,6 +86,10 @@ pub struct Watch<'a> {
     /// bytes per log file before rotation, and files kept
     pub log_size: u64,
     pub log_files: u32,
+    /// local syslog socket (/dev/log), remote syslog IP:PORT, Prometheus textfile
+    pub syslog: Option<&'a [u8]>,
+    pub syslog_remote: Option<&'a [u8]>,
+    pub textfile: Option<&'a [u8]>,
     pub proc_root: &'a [u8],
 }
 
@@ -284,6 +288,9 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
         log: None,
         log_size: 256 * 1024,
         log_files: 4,
+        syslog: None,
+        syslog_remote: None,
+        textfile: None,
         proc_root: DEFAULT_PROC,
     };
     while let Some(a) = args.next() {
@@ -297,6 +304,26 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                             what: "--log-size needs a size of at least 2k, like 64k or 1M",
                             arg: v,
                         })?;
+                None
+            }
+            b"--syslog" => {
+                w.syslog = Some(b"/dev/log");
+                None
+            }
+            b"--syslog-socket" => {
+                w.syslog = Some(value(&mut args, a)?);
+                None
+            }
+            b"--syslog-remote" => {
+                let v = value(&mut args, a)?;
+                if crate::syslog::parse_ipv4_port(v).is_none() {
+                    return err("--syslog-remote needs a numeric IPv4 address and port, like 192.168.1.10:514", v);
+                }
+                w.syslog_remote = Some(v);
+                None
+            }
+            b"--textfile" => {
+                w.textfile = Some(value(&mut args, a)?);
                 None
             }
             b"--log-files" => {

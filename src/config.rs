@@ -70,6 +70,10 @@ pub struct Config {
     pub watchdog_kick_ms: u64,
     pub reset_reason: Str,
     pub dry_run: bool,
+    /// local syslog socket, remote syslog IP:PORT, Prometheus textfile
+    pub syslog: Option<Str>,
+    pub syslog_remote: Option<Str>,
+    pub textfile: Option<Str>,
     pub on_warn: Actions,
     pub on_crit: Actions,
     pub targets: heapless::Vec<Target, MAX_TARGETS>,
@@ -228,6 +232,9 @@ impl Config {
             watchdog_kick_ms: 5_000,
             reset_reason: Str::from_slice(b"/var/lib/memdog.reset-reason").unwrap_or_default(),
             dry_run: false,
+            syslog: None,
+            syslog_remote: None,
+            textfile: None,
             on_warn: actions.clone(),
             on_crit: actions,
             targets: heapless::Vec::new(),
@@ -440,6 +447,27 @@ impl Parser {
             }
             b"reset_reason" => c.reset_reason = str_of(n, val)?,
             b"dry_run" => c.dry_run = yes_no(n, val)?,
+            b"syslog" => {
+                c.syslog = match val {
+                    b"no" | b"off" => None,
+                    b"yes" | b"on" => Some(str_of(n, b"/dev/log")?),
+                    p if p.starts_with(b"/") => Some(str_of(n, p)?),
+                    _ => {
+                        return fail(
+                            n,
+                            "syslog takes yes, no or a socket path like /dev/log",
+                            val,
+                        )
+                    }
+                }
+            }
+            b"syslog_remote" => {
+                if crate::syslog::parse_ipv4_port(val).is_none() {
+                    return fail(n, "syslog_remote needs a numeric IPv4 address and port, like 192.168.1.10:514", val);
+                }
+                c.syslog_remote = Some(str_of(n, val)?)
+            }
+            b"textfile" => c.textfile = Some(str_of(n, val)?),
             b"on_warn" => c.on_warn = parse_actions(n, val, false)?,
             b"on_crit" => c.on_crit = parse_actions(n, val, false)?,
             _ => {

@@ -647,6 +647,9 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
         log: None,
         log_size: cfg.log_size,
         log_files: cfg.log_files,
+        syslog: None,
+        syslog_remote: None,
+        textfile: None,
         proc_root: &cfg.proc_root,
     };
     let mut map = [usize::MAX; MAX_SPECS];
@@ -680,6 +683,7 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
 fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, count: Option<u64>) -> Outcome {
     let (w, spec_target, system_target) = watch_opts(cfg);
     let mut watcher = Watcher::new(w);
+    watcher.textfile = cfg.textfile.as_deref().map(crate::watch::Textfile::new);
     let mut policy = Policy {
         cfg,
         rt,
@@ -757,6 +761,13 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
             }
         },
     };
+    if let Err(code) = out::attach_syslog(
+        &mut sink,
+        cfg.syslog.as_deref(),
+        cfg.syslog_remote.as_deref(),
+    ) {
+        return code;
+    }
     let watchdog = match cfg.watchdog.as_deref() {
         None => None,
         Some(p) => match sys::open_write(&PathBuf::from(p)) {

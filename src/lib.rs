@@ -26,4 +26,5 @@ pub mod report;
 pub mod sample;
 pub mod snapshot;
 pub mod sys;
+pub mod syslog;
 pub mod watch;

@@ -37,6 +37,11 @@ WATCH  one logfmt line per target per sample, then one meminfo line:
                                       VmData VmStk VmExe VmLib VmPTE VmSwap Threads
                          from maps:   heap stack stacks nthreadstacks anon file
     -l, --log FILE       append to FILE (created 0640; a symlink is refused) instead of stdout
+        --log-size S     rotate at S bytes per file (64k, 1M; default 256k) ...
+        --log-files N    ... keeping N files: FILE, FILE.1 .. (default 4)
+        --syslog         copy every line to /dev/log (--syslog-socket PATH: another socket)
+        --syslog-remote IP:PORT   and/or to a UDP syslog collector (numeric IPv4)
+        --textfile FILE  a Prometheus node_exporter textfile, replaced every sample
         --proc-root DIR  read DIR instead of /proc (captured trees, tests)
   Memory is in kB as the kernel prints it. A field the kernel does not have
   is left out, not 0. Events: event=start|exit|wait|dropped|overflow.

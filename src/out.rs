@@ -158,6 +158,8 @@ pub struct Sink {
     pub written: u64,
     /// the first write error, for a one-time notice on stderr
     pub last_error: Option<Errno>,
+    /// copies of every line to syslog (local /dev/log and/or remote UDP)
+    pub syslog: heapless::Vec<crate::syslog::Syslog, 2>,
 }
 
 impl Sink {
@@ -173,6 +175,7 @@ impl Sink {
             dropped_total: 0,
             written: 0,
             last_error: None,
+            syslog: heapless::Vec::new(),
         }
     }
 
@@ -204,6 +207,9 @@ impl Sink {
 
     /// Queue one finished line (ending in '\n'); [`Sink::flush`] writes it.
     pub fn write_line(&mut self, line: &[u8]) {
+        for s in self.syslog.iter_mut() {
+            s.send(line);
+        }
         self.queue(line);
         self.pending += 1;
     }
@@ -279,6 +285,52 @@ fn write_to(dest: &mut Dest, data: &[u8]) -> Result<(), Errno> {
         Dest::Stdout => sys::write_all(sys::STDOUT, data),
         Dest::File(f) => f.write(data).1,
     }
+}
+
+/// Attach syslog outputs to a sink; a missing /dev/log or a bad address is
+/// a clear error at start, not silence later.
+pub fn attach_syslog(
+    sink: &mut Sink,
+    local: Option<&[u8]>,
+    remote: Option<&[u8]>,
+) -> Result<(), i32> {
+    if let Some(p) = local {
+        match crate::syslog::Syslog::local(p) {
+            Ok(s) => {
+                let _ = sink.syslog.push(s);
+            }
+            Err(e) => {
+                error(&[
+                    b"cannot connect to syslog at ",
+                    p,
+                    b": ",
+                    e.text().as_bytes(),
+                    b" (is syslogd running?)",
+                ]);
+                return Err(exit::FAILURE);
+            }
+        }
+    }
+    if let Some(r) = remote {
+        let Some((ip, port)) = crate::syslog::parse_ipv4_port(r) else {
+            return Err(exit::USAGE);
+        };
+        match crate::syslog::Syslog::remote(ip, port) {
+            Ok(s) => {
+                let _ = sink.syslog.push(s);
+            }
+            Err(e) => {
+                error(&[
+                    b"cannot reach remote syslog ",
+                    r,
+                    b": ",
+                    e.text().as_bytes(),
+                ]);
+                return Err(exit::FAILURE);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One line on stderr, `memdog: ` + the parts, written with one write(2).

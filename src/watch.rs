@@ -40,6 +40,96 @@ struct SpecState {
     done: bool,
 }
 
+/// A Prometheus node_exporter textfile, rewritten atomically (tmp + rename)
+/// after every sample. 8 KiB holds about 60 series; more are left out.
+pub struct Textfile {
+    path: crate::sys::PathBuf,
+    tmp: crate::sys::PathBuf,
+    buf: [u8; 8192],
+    len: usize,
+}
+
+impl Textfile {
+    pub fn new(path: &[u8]) -> Textfile {
+        let p = crate::sys::PathBuf::from(path);
+        let mut tmp = p.clone();
+        tmp.push(b".tmp");
+        Textfile {
+            path: p,
+            tmp,
+            buf: [0; 8192],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, b: &[u8]) {
+        if let Some(d) = self.buf.get_mut(self.len..self.len + b.len()) {
+            d.copy_from_slice(b);
+            self.len += b.len();
+        }
+    }
+
+    /// Label values: `\`, `"` and newline escaped; bytes outside printable ASCII become `?`.
+    fn label(&mut self, key: &[u8], v: &[u8]) {
+        self.push(key);
+        self.push(b"=\"");
+        for &c in v {
+            match c {
+                b'\\' => self.push(b"\\\\"),
+                b'"' => self.push(b"\\\""),
+                b'\n' => self.push(b"\\n"),
+                b' '..=b'~' => self.push(&[c]),
+                _ => self.push(b"?"),
+            }
+        }
+        self.push(b"\"");
+    }
+
+    fn value(&mut self, v: u64) {
+        let mut b = [0u8; 20];
+        let d = crate::num::fmt_u64(v, &mut b);
+        self.push(b"} ");
+        self.push(d);
+        self.push(b"\n");
+    }
+
+    fn begin(&mut self, seq: u64) {
+        self.len = 0;
+        self.push(b"# HELP memdog_process_kb Memory of a watched process from /proc/PID/status and maps, kB\n# TYPE memdog_process_kb gauge\n");
+        self.push(b"# HELP memdog_samples_total Samples taken since memdog started\n# TYPE memdog_samples_total counter\nmemdog_samples_total ");
+        let mut b = [0u8; 20];
+        let d = crate::num::fmt_u64(seq, &mut b);
+        self.push(d);
+        self.push(b"\n");
+    }
+
+    fn process(&mut self, pid: u32, name: &[u8], field: &[u8], v: u64) {
+        let mut b = [0u8; 20];
+        let p = crate::num::fmt_u64(u64::from(pid), &mut b);
+        self.push(b"memdog_process_kb{");
+        self.label(b"field", field);
+        self.push(b",");
+        self.label(b"pid", p);
+        self.push(b",");
+        self.label(b"name", name);
+        self.value(v);
+    }
+
+    fn meminfo(&mut self, field: &[u8], v: u64) {
+        self.push(b"memdog_meminfo_kb{");
+        self.label(b"field", field);
+        self.value(v);
+    }
+
+    fn commit(&mut self) {
+        if let Ok(fd) = crate::sys::create_file(&self.tmp, 0o644) {
+            if crate::sys::write_all(fd.raw(), self.buf.get(..self.len).unwrap_or(&[])).is_ok() {
+                let _ = crate::sys::rename(&self.tmp, &self.path);
+            }
+        }
+    }
+}
+
 pub struct Watcher<'a> {
     pub opts: Watch<'a>,
     pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
@@ -51,6 +141,7 @@ pub struct Watcher<'a> {
     overflow_logged: bool,
     self_pid: u32,
     next_id: u32,
+    pub textfile: Option<Textfile>,
 }
 
 /// Hooks for what the daemon does with each sample (thresholds, actions).
@@ -113,6 +204,7 @@ impl<'a> Watcher<'a> {
             overflow_logged: false,
             self_pid: sys::getpid(),
             next_id: 1,
+            textfile: None,
         }
     }
 
@@ -347,6 +439,9 @@ impl<'a> Watcher<'a> {
                 for (k, v) in st.vm.iter().enumerate() {
                     if let (true, Some(v)) = (fields.has(k), v) {
                         self.line.kv(Fields::name(k).as_bytes(), *v);
+                        if let Some(tf) = self.textfile.as_mut() {
+                            tf.process(pid, &comm, Fields::name(k).as_bytes(), *v);
+                        }
                     }
                 }
                 if let (true, Some(n)) = (fields.has(cli::THREADS), st.threads) {
@@ -368,6 +463,9 @@ impl<'a> Watcher<'a> {
                 for (k, v) in vals {
                     if fields.has(k) {
                         self.line.kv(Fields::name(k).as_bytes(), v);
+                        if let Some(tf) = self.textfile.as_mut() {
+                            tf.process(pid, &comm, Fields::name(k).as_bytes(), v);
+                        }
                     }
                 }
             }
@@ -418,6 +516,16 @@ impl<'a> Watcher<'a> {
                     } else if let Some(v) = m.get(key) {
                         self.line.kv(key, v);
                     }
+                    if let (Some(tf), Some(v)) = (
+                        self.textfile.as_mut(),
+                        m.get(key).or_else(|| {
+                            m.available()
+                                .map(|a| a.kb())
+                                .filter(|_| key == b"MemAvailable")
+                        }),
+                    ) {
+                        tf.meminfo(key, v);
+                    }
                 }
             }
             Err(e) => self.line.kv_str(b"error", err_word(*e)),
@@ -431,6 +539,9 @@ impl<'a> Watcher<'a> {
     pub fn tick(&mut self, sink: &mut Sink, obs: &mut dyn Observer) {
         self.seq += 1;
         let s = Stamp::now(self.seq);
+        if let Some(tf) = self.textfile.as_mut() {
+            tf.begin(self.seq);
+        }
         self.dropped_notice(sink, s);
         self.discover(sink, s);
         let mut i = 0;
@@ -441,6 +552,9 @@ impl<'a> Watcher<'a> {
         }
         self.meminfo_line(sink, s, obs);
         sink.flush();
+        if let Some(tf) = self.textfile.as_mut() {
+            tf.commit();
+        }
     }
 }
 
@@ -527,10 +641,15 @@ pub fn run(w: Watch) -> i32 {
             }
         },
     };
+    if let Err(code) = out::attach_syslog(&mut sink, w.syslog, w.syslog_remote) {
+        return code;
+    }
+    let textfile = w.textfile.map(Textfile::new);
     signals::install_stop_only();
     let interval_ns = w.interval_ms.saturating_mul(1_000_000);
     let count = w.count;
     let mut watcher = Watcher::new(w);
+    watcher.textfile = textfile;
     let mut deadline = sys::monotonic_ns();
     loop {
         watcher.tick(&mut sink, &mut NoObserver);

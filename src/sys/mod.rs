@@ -288,6 +288,81 @@ pub fn rename(from: &PathBuf, to: &PathBuf) -> Result<(), Errno> {
     }
 }
 
+/// A unix datagram socket connected to `path` (the local syslog, /dev/log).
+pub fn unix_dgram_connect(path: &PathBuf) -> Result<Fd, Errno> {
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    let fd = Fd(fd);
+    let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let p = path.as_bytes();
+    if p.len() >= addr.sun_path.len() {
+        return Err(Errno(libc::ENAMETOOLONG));
+    }
+    for (d, s) in addr.sun_path.iter_mut().zip(p) {
+        *d = *s as libc::c_char;
+    }
+    let len = core::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    if unsafe { libc::connect(fd.0, (&addr as *const libc::sockaddr_un).cast(), len) } != 0 {
+        return Err(Errno::last());
+    }
+    Ok(fd)
+}
+
+/// A UDP socket connected to ip:port (remote syslog).
+pub fn udp_connect(ip: [u8; 4], port: u16) -> Result<Fd, Errno> {
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    let fd = Fd(fd);
+    let mut addr: libc::sockaddr_in = unsafe { core::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_port = port.to_be();
+    addr.sin_addr.s_addr = u32::from_ne_bytes(ip);
+    let len = core::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    if unsafe { libc::connect(fd.0, (&addr as *const libc::sockaddr_in).cast(), len) } != 0 {
+        return Err(Errno::last());
+    }
+    Ok(fd)
+}
+
+/// One datagram, never blocking the sampler.
+pub fn send(fd: &Fd, data: &[u8]) -> Result<(), Errno> {
+    let n = unsafe {
+        libc::send(
+            fd.0,
+            data.as_ptr().cast(),
+            data.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// The node name (uname -n), for remote syslog.
+pub fn hostname() -> heapless::Vec<u8, 64> {
+    let mut u: libc::utsname = unsafe { core::mem::zeroed() };
+    let mut v = heapless::Vec::new();
+    if unsafe { libc::uname(&mut u) } == 0 {
+        for &c in u.nodename.iter().take_while(|&&c| c != 0) {
+            if v.push(c as u8).is_err() {
+                break;
+            }
+        }
+    }
+    if v.is_empty() {
+        let _ = v.extend_from_slice(b"-");
+    }
+    v
+}
+
 /// Effective user id (config StrictModes check).
 pub fn geteuid() -> u32 {
     unsafe { libc::geteuid() }
