@@ -9,7 +9,7 @@ CROSS_TARGETS ?= armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl \
                  mips-unknown-linux-musl mipsel-unknown-linux-musl \
                  x86_64-unknown-linux-musl armv5te-unknown-linux-musleabi
 CROSS_TEST_TARGETS ?= armv7-unknown-linux-musleabihf mips-unknown-linux-musl
-XCARGO := RUSTC_BOOTSTRAP=1 /usr/bin/cargo --config cross/cargo-config.toml
+XCARGO := RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo --config cross/cargo-config.toml
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 .PHONY: cross-deps cross size cross-test dist
@@ -30,8 +30,10 @@ size: cross $(BIN)
 cross-test: cross
 	@for t in $(CROSS_TEST_TARGETS); do \
 	  echo "== unit tests under qemu: $$t"; \
-	  $(XCARGO) test --locked --lib --target $$t -Zbuild-std=std,panic_abort \
-	    --config 'profile.dev.panic="unwind"' -q 2>&1 | tail -3 || exit 1; \
+	  CARGO_PROFILE_DEV_PANIC=unwind $(XCARGO) test --locked --lib --target $$t \
+	    -Zbuild-std=std,panic_abort -q > target/cross-test-$$t.log 2>&1; rc=$$?; \
+	  grep -E "^test result|FAILED|panicked|^error" target/cross-test-$$t.log; \
+	  [ $$rc -eq 0 ] || { tail -30 target/cross-test-$$t.log; exit 1; }; \
 	done
 	@sh cross/smoke.sh $(CROSS_TARGETS)
 

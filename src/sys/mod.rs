@@ -672,6 +672,7 @@ fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
 /// signal arrived, so the caller can look at its flags.
 pub fn sleep_until_monotonic(ns: u64) -> bool {
     let ts = libc::timespec {
+        #[allow(deprecated)] // libc still names 32-bit musl time_t; musl 1.2 keeps the time32 symbols
         tv_sec: (ns / 1_000_000_000) as libc::time_t,
         tv_nsec: (ns % 1_000_000_000) as _,
     };
