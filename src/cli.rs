@@ -141,6 +141,8 @@ pub struct Dump<'a> {
     pub max_bytes: u64,
     pub top: Option<usize>,
     pub diff: Option<(&'a [u8], &'a [u8])>,
+    /// no strings on stdout (with --raw: just save the bytes)
+    pub quiet: bool,
     pub proc_root: &'a [u8],
 }
 
@@ -410,6 +412,7 @@ fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Dump<'a>,
         max_bytes: 16 << 20,
         top: None,
         diff: None,
+        quiet: false,
         proc_root: DEFAULT_PROC,
     };
     let num = |v: &'a [u8], what: &'static str, max: u64| {
@@ -434,6 +437,7 @@ fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Dump<'a>,
                 )? as usize
             }
             b"--raw" => d.raw = Some(value(&mut args, a)?),
+            b"--quiet" | b"-q" => d.quiet = true,
             b"--max-bytes" => {
                 d.max_bytes = num(
                     value(&mut args, a)?,

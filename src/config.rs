@@ -32,6 +32,8 @@ pub enum Action {
     Exec(heapless::Vec<u8, EXEC_CAP>),
     Watchdog,
     Reboot,
+    /// save the heap as `dump_dir/memdog-PID-TIME.raw` (for `memdog dump --diff`)
+    Dump,
 }
 
 pub type Actions = heapless::Vec<Action, MAX_ACTIONS>;
@@ -69,6 +71,8 @@ pub struct Config {
     pub watchdog: Option<Str>,
     pub watchdog_kick_ms: u64,
     pub reset_reason: Str,
+    /// where the `dump` action saves heap dumps
+    pub dump_dir: Str,
     pub dry_run: bool,
     /// local syslog socket, remote syslog IP:PORT, Prometheus textfile
     pub syslog: Option<Str>,
@@ -190,17 +194,12 @@ fn parse_actions(line: u32, v: &[u8], system: bool) -> Result<Actions, ConfigErr
                         .or_else(|_| fail(line, "exec line too long (at most 159 bytes)", arg))?,
                 )
             }
-            b"dump" => {
-                return fail(
-                    line,
-                    "the dump action is not in this build; use exec with `memdog dump`",
-                    item,
-                )
-            }
+            b"dump" if system => return fail(line, "dump needs a process: not in [system]", item),
+            b"dump" => Action::Dump,
             _ => {
                 return fail(
                     line,
-                    "unknown action (expected log, signal SIG, exec /path args, watchdog, reboot)",
+                    "unknown action (expected log, signal SIG, exec /path args, dump, watchdog, reboot)",
                     item,
                 )
             }
@@ -231,6 +230,7 @@ impl Config {
             watchdog: None,
             watchdog_kick_ms: 5_000,
             reset_reason: Str::from_slice(b"/var/lib/memdog.reset-reason").unwrap_or_default(),
+            dump_dir: Str::from_slice(b"/tmp").unwrap_or_default(),
             dry_run: false,
             syslog: None,
             syslog_remote: None,
@@ -446,6 +446,7 @@ impl Parser {
                 )?
             }
             b"reset_reason" => c.reset_reason = str_of(n, val)?,
+            b"dump_dir" => c.dump_dir = str_of(n, val)?,
             b"dry_run" => c.dry_run = yes_no(n, val)?,
             b"syslog" => {
                 c.syslog = match val {

@@ -113,6 +113,7 @@ fn print_actions(l: &mut Line, a: &Actions) {
             }
             Action::Watchdog => l.push(b"watchdog"),
             Action::Reboot => l.push(b"reboot"),
+            Action::Dump => l.push(b"dump"),
         }
     }
 }
@@ -347,6 +348,7 @@ impl Policy<'_> {
             Action::Exec(_) => b"exec",
             Action::Watchdog => b"watchdog",
             Action::Reboot => b"reboot",
+            Action::Dump => b"dump",
         };
         self.begin(s);
         self.line.push(b" event=action action=");
@@ -399,6 +401,16 @@ impl Policy<'_> {
                     self.line.push(b" error=no-watchdog-device");
                 }
             }
+            Action::Dump => match who.pid {
+                Some(pid) => match self.dump(pid, s) {
+                    Ok((child, path)) => {
+                        self.line.kv(b"child", u64::from(child));
+                        self.line.kv_str(b"file", path.as_bytes());
+                    }
+                    Err(why) => self.line.kv_str(b"error", why),
+                },
+                None => self.line.kv_str(b"error", b"no-process"),
+            },
             Action::Reboot => {
                 self.line.push(b" rebooting=1");
                 sink.write_event(self.line.finish());
@@ -411,6 +423,41 @@ impl Policy<'_> {
             Action::Log => {}
         }
         sink.write_event(self.line.finish());
+    }
+
+    /// `memdog dump PID --raw DIR/memdog-PID-SECS.raw --quiet`, run like an exec action.
+    fn dump(&mut self, pid: u32, s: Stamp) -> Result<(u32, PathBuf), &'static [u8]> {
+        if self.rt.children.is_full() {
+            return Err(b"too-many-running");
+        }
+        let mut path = PathBuf::from(&self.cfg.dump_dir);
+        path.push(b"/memdog-")
+            .push_u32(pid)
+            .push(b"-")
+            .push_u32(s.wall_secs.max(0) as u32)
+            .push(b".raw");
+        let mut b = [0u8; 20];
+        let mut args = ExecArgs::new();
+        let ok = args.arg(b"/proc/self/exe")
+            && args.arg(b"dump")
+            && args.arg(crate::num::fmt_u64(u64::from(pid), &mut b))
+            && args.arg(b"--raw")
+            && args.arg(path.as_bytes())
+            && args.arg(b"--quiet")
+            && args.arg(b"--proc-root")
+            && args.arg(&self.cfg.proc_root);
+        if !ok || !path.is_valid() {
+            return Err(b"path-too-long");
+        }
+        let child = args.spawn().map_err(|e| e.text().as_bytes())?;
+        let deadline_ns =
+            sys::monotonic_ns().saturating_add(self.cfg.exec_timeout_ms.saturating_mul(1_000_000));
+        let _ = self.rt.children.push(Child {
+            pid: child,
+            deadline_ns,
+            killed: false,
+        });
+        Ok((child, path))
     }
 
     fn exec(

@@ -621,7 +621,7 @@ pub fn dump(o: DumpOpts) -> i32 {
             return exit::DENIED;
         }
     }
-    if outb.capped {
+    if outb.capped && o.max_bytes > 0 {
         out::error(&[b"strings output stopped at --max-bytes (the raw dump, if any, is whole)"]);
     }
     if let (Some(t), Some(k)) = (table.as_ref(), o.top) {

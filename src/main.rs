@@ -117,7 +117,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
                 region: d.region,
                 min_len: d.min_len,
                 raw: d.raw,
-                max_bytes: d.max_bytes,
+                max_bytes: if d.quiet { 0 } else { d.max_bytes },
                 top: d.top,
             }),
         },

@@ -376,3 +376,57 @@ fn check_prints_the_resolved_config_and_rejects_bad_ones() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("world-writable"));
 }
+
+#[test]
+fn dump_action_saves_the_heap_of_the_process() {
+    let t = TempDir::new("dumpaction");
+    let log = t.join("log");
+    let cfg = t.join("c.conf");
+    let victim = Guard(Command::new("sleep").arg("30").spawn().unwrap());
+    write_cfg(
+        &cfg,
+        &format!(
+            "interval = 50ms\nlog = {}\ndump_dir = {}\ncooldown = 1h\n[target v]\npid = {}\ncrit = VmSize > 1\non_crit = log, dump\n",
+            log.display(),
+            t.path().display(),
+            victim.id()
+        ),
+    );
+    let mut md = start(&cfg, &[]);
+    wait_for(
+        || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("event=exec-exit")
+        },
+        "the dump to finish",
+    );
+    unsafe { kill(md.id() as i32, SIGTERM) };
+    assert!(md.wait().unwrap().success());
+    let all = log_lines(&log);
+    let act = all
+        .iter()
+        .find(|l| l.get("action").map(String::as_str) == Some("dump"))
+        .unwrap();
+    let file = std::path::PathBuf::from(&act["file"]);
+    assert!(file.starts_with(t.path()), "{file:?}");
+    let exit = all
+        .iter()
+        .find(|l| l.get("event").map(String::as_str) == Some("exec-exit"))
+        .unwrap();
+    assert_eq!(exit["status"], "0");
+    let heap = std::fs::read_to_string(format!("/proc/{}/maps", victim.id())).unwrap();
+    let line = heap.lines().find(|l| l.ends_with("[heap]")).unwrap();
+    let (a, b) = line
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .split_once('-')
+        .unwrap();
+    let size = u64::from_str_radix(b, 16).unwrap() - u64::from_str_radix(a, 16).unwrap();
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().len(),
+        size,
+        "the whole [heap]"
+    );
+}
