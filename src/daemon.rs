@@ -425,6 +425,19 @@ impl Policy<'_> {
         sink.write_event(self.line.finish());
     }
 
+    /// Spawn an action's process and remember it for reaping and its timeout.
+    fn start_child(&mut self, args: &ExecArgs) -> Result<u32, &'static [u8]> {
+        let child = args.spawn().map_err(|e| e.text().as_bytes())?;
+        let deadline_ns =
+            sys::monotonic_ns().saturating_add(self.cfg.exec_timeout_ms.saturating_mul(1_000_000));
+        let _ = self.rt.children.push(Child {
+            pid: child,
+            deadline_ns,
+            killed: false,
+        });
+        Ok(child)
+    }
+
     /// `memdog dump PID --raw DIR/memdog-PID-SECS.raw --quiet`, run like an exec action.
     fn dump(&mut self, pid: u32, s: Stamp) -> Result<(u32, PathBuf), &'static [u8]> {
         if self.rt.children.is_full() {
@@ -449,14 +462,7 @@ impl Policy<'_> {
         if !ok || !path.is_valid() {
             return Err(b"path-too-long");
         }
-        let child = args.spawn().map_err(|e| e.text().as_bytes())?;
-        let deadline_ns =
-            sys::monotonic_ns().saturating_add(self.cfg.exec_timeout_ms.saturating_mul(1_000_000));
-        let _ = self.rt.children.push(Child {
-            pid: child,
-            deadline_ns,
-            killed: false,
-        });
+        let child = self.start_child(&args)?;
         Ok((child, path))
     }
 
@@ -506,14 +512,7 @@ impl Policy<'_> {
         if !ok {
             return Err(b"environment-too-long");
         }
-        let child = args.spawn().map_err(|e| e.text().as_bytes())?;
-        let deadline_ns =
-            sys::monotonic_ns().saturating_add(self.cfg.exec_timeout_ms.saturating_mul(1_000_000));
-        let _ = self.rt.children.push(Child {
-            pid: child,
-            deadline_ns,
-            killed: false,
-        });
+        let child = self.start_child(&args)?;
         Ok(child)
     }
 
