@@ -27,7 +27,7 @@ cross: cross-deps
 size: cross $(BIN)
 	@sh cross/size.sh $(CROSS_TARGETS)
 
-cross-test: cross
+cross-test: cross $(BIN)
 	@for t in $(CROSS_TEST_TARGETS); do \
 	  echo "== unit tests under qemu: $$t"; \
 	  CARGO_PROFILE_DEV_PANIC=unwind $(XCARGO) test --locked --lib --target $$t \

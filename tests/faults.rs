@@ -1,0 +1,179 @@
+//! Fault injection on the built binary: signal storms, SIGTERM at random
+//! moments, an exec action that daemonizes, a status file longer than the
+//! read buffer.
+
+mod common;
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+extern "C" {
+    fn kill(pid: i32, sig: i32) -> i32;
+}
+
+fn conf(t: &TempDir, body: &str) -> std::path::PathBuf {
+    let p = t.join("c.conf");
+    std::fs::write(&p, format!("log = {}\n{body}", t.join("log").display())).unwrap();
+    p
+}
+
+#[test]
+fn sighup_storm_reloads_and_keeps_sampling() {
+    let t = TempDir::new("hupstorm");
+    let cfg = conf(&t, "interval = 5ms\n[target me]\nself = yes\n");
+    let mut md = Command::new(bin())
+        .args(["run", "-c", cfg.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    wait_for(
+        || std::fs::read_to_string(t.join("log")).is_ok_and(|l| l.contains("event=start")),
+        "start",
+    );
+    for _ in 0..200 {
+        unsafe { kill(md.id() as i32, 1) };
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    let n = std::fs::read_to_string(t.join("log"))
+        .unwrap()
+        .lines()
+        .count();
+    wait_for(
+        || {
+            std::fs::read_to_string(t.join("log"))
+                .unwrap()
+                .lines()
+                .count()
+                > n + 10
+        },
+        "sampling after the storm",
+    );
+    unsafe { kill(md.id() as i32, 15) };
+    assert!(md.wait().unwrap().success());
+    let text = std::fs::read_to_string(t.join("log")).unwrap();
+    let all = lines(&text);
+    assert!(
+        all.iter()
+            .filter(|l| l.get("status").map(String::as_str) == Some("ok"))
+            .count()
+            >= 1
+    );
+}
+
+#[test]
+fn sigterm_at_any_moment_leaves_only_whole_lines() {
+    let t = TempDir::new("termwrite");
+    for i in 0..20u64 {
+        let log = t.join(&format!("log{i}"));
+        let mut md = Command::new(bin())
+            .args([
+                "watch",
+                "--pid",
+                "self",
+                "--name",
+                "kthreadd",
+                "--interval",
+                "1ms",
+                "--log",
+                log.to_str().unwrap(),
+            ])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(2_000 + i * 1_700));
+        unsafe { kill(md.id() as i32, 15) };
+        assert!(md.wait().unwrap().success());
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "run {i}: torn last line"
+        );
+        lines(&text);
+    }
+}
+
+#[test]
+fn exec_action_that_daemonizes_does_not_block_or_leak() {
+    let t = TempDir::new("daemonizing");
+    let marker = t.join("grandchild.pid");
+    let script = t.join("hook.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nsleep 30 &\necho $! > {}\nexit 0\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = conf(&t, &format!("interval = 20ms\ncooldown = 1h\n[target me]\nself = yes\nwarn = VmRSS > 1\non_warn = exec {}\n", script.display()));
+    // stdio to /dev/null: the orphaned grandchild keeps inherited fds open
+    let st = Command::new(bin())
+        .args(["run", "-c", cfg.to_str().unwrap(), "--count", "15"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let text = std::fs::read_to_string(t.join("log")).unwrap();
+    let all = lines(&text);
+    assert_eq!(
+        all.iter().filter(|l| l.contains_key("meminfo")).count(),
+        15,
+        "sampling went on"
+    );
+    assert_eq!(
+        all.iter()
+            .filter(|l| l.get("event").map(String::as_str) == Some("exec-exit"))
+            .count(),
+        1
+    );
+    let gc: i32 = std::fs::read_to_string(&marker)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    unsafe { kill(gc, 9) };
+}
+
+#[test]
+fn status_longer_than_the_read_buffer() {
+    let t = TempDir::new("longstatus");
+    let root = t.join("proc");
+    std::fs::create_dir_all(root.join("7")).unwrap();
+    std::fs::write(
+        root.join("meminfo"),
+        "MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 600 kB\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("7/stat"),
+        "7 (big) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 4096 1 0\n",
+    )
+    .unwrap();
+    let groups: String = (0..2000).map(|g| format!("{g} ")).collect();
+    std::fs::write(
+        root.join("7/status"),
+        format!(
+            "Name:\tbig\nGroups:\t{groups}\nVmSize:\t  12345 kB\nVmRSS:\t    678 kB\nThreads:\t1\n"
+        ),
+    )
+    .unwrap();
+    assert!(std::fs::metadata(root.join("7/status")).unwrap().len() > 8192);
+    let o = memdog(&[
+        "watch",
+        "--proc-root",
+        root.to_str().unwrap(),
+        "--pid",
+        "7",
+        "--count",
+        "1",
+        "--fields",
+        "VmRSS,VmSize",
+    ]);
+    let l = lines(&stdout(&o));
+    let s = l.iter().find(|l| l.contains_key("VmRSS")).unwrap();
+    assert_eq!(
+        (s["VmRSS"].as_str(), s["VmSize"].as_str()),
+        ("678", "12345")
+    );
+}
