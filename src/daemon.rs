@@ -85,6 +85,9 @@ fn config_error(path: &[u8], e: &ConfigError) {
 }
 
 /// `memdog check CONFIG`: validate and print the resolved config.
+// its own stack frame: inlined into main, every subcommand's buffers would
+// share one frame, and stack probes touch all of it (RSS)
+#[inline(never)]
 pub fn check(path: &[u8]) -> i32 {
     match load(path) {
         Ok(c) => {
@@ -788,6 +791,9 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, count: Option<u64>) ->
 }
 
 /// `memdog run -c CONFIG`. `count` stops after that many samples (tests).
+// its own stack frame: inlined into main, every subcommand's buffers would
+// share one frame, and stack probes touch all of it (RSS)
+#[inline(never)]
 pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     let mut cfg = match load(opts.config) {
         Ok(c) => c,

@@ -92,6 +92,9 @@ fn cell(l: &mut Line, v: u64, width: usize) {
 }
 
 /// `memdog maps PID [--rss]`
+// its own stack frame: inlined into main, every subcommand's buffers would
+// share one frame, and stack probes touch all of it (RSS)
+#[inline(never)]
 pub fn maps(root: &[u8], pid: u32, rss: bool) -> i32 {
     let path = PathBuf::proc_file(root, pid, if rss { b"smaps" } else { b"maps" });
     let mut fd = match Fd::open_read(&path) {
@@ -526,6 +529,9 @@ fn mem_error(e: Errno) {
 }
 
 /// `memdog dump PID ...`
+// its own stack frame: inlined into main, every subcommand's buffers would
+// share one frame, and stack probes touch all of it (RSS)
+#[inline(never)]
 pub fn dump(o: DumpOpts) -> i32 {
     let regs = match regions(o.root, o.pid, o.region) {
         Ok(r) => r,
@@ -667,6 +673,9 @@ fn print_top(t: &Table, k: usize, diff: bool) {
 }
 
 /// `memdog dump --diff OLD NEW`: strings whose count grew most between two raw dumps.
+// its own stack frame: inlined into main, every subcommand's buffers would
+// share one frame, and stack probes touch all of it (RSS)
+#[inline(never)]
 pub fn diff(old: &[u8], new: &[u8], min_len: usize, k: usize) -> i32 {
     let mut t = Table::new();
     for (col, path) in [(0usize, old), (1, new)] {

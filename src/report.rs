@@ -787,6 +787,9 @@ fn push_xml(l: &mut Line, s: &[u8]) {
 }
 
 /// `memdog report LOG... [--svg FILE] [--csv FILE] [--target NAME]`
+// its own stack frame: inlined into main, every subcommand's buffers would
+// share one frame, and stack probes touch all of it (RSS)
+#[inline(never)]
 pub fn run(files: &[&[u8]], svg: Option<&[u8]>, csv: Option<&[u8]>, only: Option<&[u8]>) -> i32 {
     let mut r = Report::new(only);
     let mut buf = [0u8; LINE_MAX];

@@ -619,6 +619,9 @@ fn preflight(w: &Watch, reader: &mut Reader) -> Result<(), i32> {
 }
 
 /// Run the watch loop until --count samples or SIGTERM/SIGINT. Returns the exit code.
+// its own stack frame: inlined into main, every subcommand's buffers would
+// share one frame, and stack probes touch all of it (RSS)
+#[inline(never)]
 pub fn run(w: Watch) -> i32 {
     if w.specs.is_empty() {
         out::error(&[
