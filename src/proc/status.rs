@@ -58,10 +58,12 @@ impl Status {
         };
         match key {
             b"Name" => {
-                let v = val
-                    .strip_prefix(b"\t")
-                    .or_else(|| val.strip_prefix(b" "))
-                    .unwrap_or(val);
+                // the kernel writes one tab; a name may itself start with a
+                // space. Pasted copies use spaces instead: strip them all.
+                let v = match val.strip_prefix(b"\t") {
+                    Some(v) => v,
+                    None => crate::num::trim_start(val),
+                };
                 let v = v.strip_suffix(b"\r").unwrap_or(v);
                 self.name.clear();
                 let n = v.len().min(NAME_CAP);
@@ -122,6 +124,19 @@ VmStk:\t     132 kB\nVmExe:\t     400 kB\nVmLib:\t    2000 kB\nVmPTE:\t      20 
         assert_eq!(&s.name[..], b"kube-proxy");
         assert_eq!(s.get("VmRSS"), Some(42652));
         assert_eq!(s.threads, Some(7));
+    }
+
+    #[test]
+    fn name_separators() {
+        assert_eq!(
+            &Status::parse(b"Name:  two spaces\n").name[..],
+            b"two spaces"
+        );
+        assert_eq!(
+            &Status::parse(b"Name:\t lead\n").name[..],
+            b" lead",
+            "after the kernel's tab, spaces are the name's"
+        );
     }
 
     #[test]
