@@ -105,7 +105,7 @@ proptest! {
     #[test]
     fn stat_finds_comm_by_the_last_paren(comm in proptest::collection::vec(prop_oneof![Just(b')'), Just(b'('), Just(b' '), Just(b'\n'), 0x21u8..0x7f], 0..16),
                                          ppid in 0u32..4_000_000, threads in 1u32..5000, start in any::<u32>()) {
-        let mut line = format!("4242 (").into_bytes();
+        let mut line = b"4242 (".to_vec();
         line.extend_from_slice(&comm);
         line.extend_from_slice(format!(") S {ppid} 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 {threads} 0 {start} 8192 2 0 0 0\n").as_bytes());
         let s = Stat::parse(&line).unwrap();
