@@ -37,7 +37,7 @@ lint: host-deps
 unit: host-deps test-deps
 	$(CARGO) test --locked
 
-test: lint unit cross-test
+test: lint unit cross-test fuzz-smoke
 
 # figures for the closing notes: CPU per sample vs kernel floor and shell loop, own RSS
 bench: $(BIN)
@@ -49,3 +49,4 @@ soak: $(BIN)
 	$(CARGO) bench --locked --bench soak
 
 include cross/cross.mk
+include fuzz/fuzz.mk
