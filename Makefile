@@ -24,7 +24,7 @@ run: $(BIN)
 	./$(BIN) $(RUN_ARGS)
 
 # tools the integration tests compare against: strings (binutils), GNU time, gdb
-TEST_PKGS := binutils time gdb
+TEST_PKGS := binutils time gdb faketime
 test-deps:
 	@missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "make: apt-get install$$missing"; apt-get update -qq && \

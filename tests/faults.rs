@@ -177,3 +177,67 @@ fn status_longer_than_the_read_buffer() {
         ("678", "12345")
     );
 }
+
+/// The wall clock jumps forward 3 h, then back 5 h (libfaketime, where
+/// installed): sampling keeps its CLOCK_MONOTONIC pace, `up=` and seq stay
+/// regular, and the report's slope (from up=) sees no growth.
+#[test]
+fn wall_clock_jumps_do_not_move_samples_or_slopes() {
+    let lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    if !std::path::Path::new(lib).exists() {
+        eprintln!("note: libfaketime not installed; skipped");
+        return;
+    }
+    let t = TempDir::new("clockjump");
+    let ts = t.join("faketime");
+    let log = t.join("log");
+    std::fs::write(&ts, "+0\n").unwrap();
+    let mut md = Command::new(bin())
+        .args([
+            "watch",
+            "--pid",
+            "self",
+            "--interval",
+            "50ms",
+            "--fields",
+            "VmRSS",
+            "--log",
+            log.to_str().unwrap(),
+        ])
+        .env("LD_PRELOAD", lib)
+        .env("FAKETIME_TIMESTAMP_FILE", &ts)
+        .env("FAKETIME_NO_CACHE", "1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(600));
+    std::fs::write(&ts, "+3h\n").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    std::fs::write(&ts, "-5h\n").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    unsafe { kill(md.id() as i32, 15) };
+    assert!(md.wait().unwrap().success());
+    let elapsed = start.elapsed().as_secs_f64();
+    let all = lines(&std::fs::read_to_string(&log).unwrap());
+    let samples: Vec<_> = all.iter().filter(|l| l.contains_key("VmRSS")).collect();
+    let hours: std::collections::BTreeSet<&str> =
+        samples.iter().map(|l| &l["ts"][11..13]).collect();
+    assert!(hours.len() >= 3, "the wall clock did jump: {hours:?}");
+    let n = samples.len() as f64;
+    // no burst after the jumps (at most the ticks that fit), no long gap
+    // (a loaded CI machine may skip a few ticks; memdog skips, never bursts)
+    assert!(
+        n <= elapsed / 0.05 + 3.0 && n >= elapsed / 0.05 * 0.6,
+        "{n} samples in {elapsed:.2} s at 50 ms"
+    );
+    let ups: Vec<f64> = samples.iter().map(|l| l["up"].parse().unwrap()).collect();
+    assert!(
+        ups.windows(2).all(|w| w[1] >= w[0] && w[1] - w[0] <= 0.2),
+        "{ups:?}"
+    );
+    let seqs: Vec<u64> = samples.iter().map(|l| l["seq"].parse().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1));
+    let r = memdog(&["report", log.to_str().unwrap()]);
+    assert!(stdout(&r).contains("verdict: no growth"), "{}", stdout(&r));
+}
