@@ -258,3 +258,25 @@ fn output_is_one_logfmt_line_per_target_and_sample() {
     let up: f64 = s["up"].parse().unwrap();
     assert!(up > 0.0);
 }
+
+#[test]
+fn invalid_utf8_and_overlong_names_stay_one_line() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = TempDir::new("badutf8");
+    // 20 bytes with invalid UTF-8: the kernel keeps 15
+    let name = b"\xff\xfe=\"bad\\name\x01 long-tail";
+    let exe = t.path().join(std::ffi::OsStr::from_bytes(name));
+    std::fs::copy("/bin/sleep", &exe).unwrap();
+    let mut child = Command::new(&exe).arg("30").spawn().unwrap();
+    let pid = child.id().to_string();
+    let o = memdog(&["watch", "--pid", &pid, "--count", "1", "--fields", "VmRSS"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = stdout(&o);
+    assert!(out.is_ascii(), "escaped to ASCII: {out:?}");
+    assert_eq!(out.lines().count(), 3);
+    for l in lines(&out).iter().filter(|l| l.contains_key("name")) {
+        assert_eq!(l["name"], String::from_utf8_lossy(&name[..15]));
+        assert_eq!(l["pid"], pid);
+    }
+}
