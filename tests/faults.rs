@@ -241,3 +241,47 @@ fn wall_clock_jumps_do_not_move_samples_or_slopes() {
     let r = memdog(&["report", log.to_str().unwrap()]);
     assert!(stdout(&r).contains("verdict: no growth"), "{}", stdout(&r));
 }
+
+/// A log in a read-only directory: a clear one-line error at start.
+#[test]
+fn log_in_a_read_only_directory() {
+    let t = TempDir::new("rodir");
+    let dir = t.join("ro");
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let ok = Command::new("mount")
+        .args(["--bind", d, d])
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new("mount")
+            .args(["-o", "remount,ro,bind", d])
+            .status()
+            .is_ok_and(|s| s.success());
+    struct Umount(std::path::PathBuf);
+    impl Drop for Umount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _u = Umount(dir.clone());
+    if !ok {
+        eprintln!("note: cannot bind-mount read-only here; skipped");
+        return;
+    }
+    let o = memdog(&[
+        "watch",
+        "--pid",
+        "self",
+        "--count",
+        "1",
+        "--log",
+        dir.join("memdog.log").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("read-only file system"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1);
+}
