@@ -173,3 +173,48 @@ fn log_path_that_is_a_symlink_is_refused() {
     one_error_line(&o, 1, "symlink");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
 }
+
+/// A real /proc mounted with hidepid=1, read by an unprivileged user.
+#[test]
+fn real_hidepid_proc_as_nobody() {
+    if unsafe { libc_geteuid() } != 0 {
+        eprintln!("skipped: needs root to mount proc");
+        return;
+    }
+    let t = TempDir::new("hidepid");
+    let mnt = t.join("proc");
+    std::fs::create_dir_all(&mnt).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    if !Command::new("mount")
+        .args([
+            "-t",
+            "proc",
+            "-o",
+            "hidepid=1",
+            "proc",
+            mnt.to_str().unwrap(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("note: cannot mount proc with hidepid here; skipped");
+        return;
+    }
+    let o = run_bounded(
+        Command::new(bin())
+            .args([
+                "watch",
+                "--pid",
+                "1",
+                "--count",
+                "1",
+                "--proc-root",
+                mnt.to_str().unwrap(),
+            ])
+            .uid(65534)
+            .gid(65534),
+    );
+    let _ = Command::new("umount").arg(&mnt).status();
+    one_error_line(&o, 4, "permission denied (run as root, or check hidepid=)");
+}
