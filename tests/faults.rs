@@ -285,3 +285,57 @@ fn log_in_a_read_only_directory() {
     );
     assert_eq!(stderr(&o).lines().count(), 1);
 }
+
+/// Real pid reuse, forced in a new pid namespace (ns_last_pid): the old
+/// process is logged as gone and the new one as a new start.
+#[test]
+fn real_pid_reuse_is_a_new_process() {
+    let t = TempDir::new("pidreuse");
+    let script = t.join("reuse.sh");
+    let log = t.join("log");
+    let svc = t.join("reuse-svc");
+    std::fs::copy("/bin/sleep", &svc).unwrap();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/bash\n{svc} 30 & a=$!\n\"$1\" watch --name reuse-svc --interval 20ms --log \"$2\" & m=$!\nsleep 0.3\nkill $a; wait $a 2>/dev/null\n\
+             echo $((a - 1)) > /proc/sys/kernel/ns_last_pid\n{svc} 30 & b=$!\nsleep 0.3\nkill $m $b\necho \"a=$a b=$b\"\n",
+            svc = svc.display()
+        ),
+    )
+    .unwrap();
+    let o = run_bounded(
+        Command::new("unshare")
+            .args(["--pid", "--fork", "--mount-proc", "bash"])
+            .arg(&script)
+            .arg(bin())
+            .arg(&log),
+    );
+    let out = stdout(&o);
+    let Some(ab) = out.lines().find(|l| l.starts_with("a=")) else {
+        eprintln!(
+            "note: cannot make a pid namespace here ({}); skipped",
+            stderr(&o)
+        );
+        return;
+    };
+    let (a, b) = ab.split_once(' ').unwrap();
+    if a[2..] != b[2..] {
+        eprintln!("note: the kernel did not reuse the pid ({ab}); skipped");
+        return;
+    }
+    let all = lines(&std::fs::read_to_string(&log).unwrap());
+    let ev: Vec<_> = all.iter().filter(|l| l.contains_key("event")).collect();
+    assert_eq!(ev.len(), 3, "{ev:?}");
+    assert_eq!(
+        (
+            ev[0]["event"].as_str(),
+            ev[1]["event"].as_str(),
+            ev[2]["event"].as_str()
+        ),
+        ("start", "exit", "start")
+    );
+    assert_eq!(ev[0]["pid"], ev[2]["pid"], "same pid number");
+    assert_ne!(ev[0]["start"], ev[2]["start"], "a different process");
+    assert_eq!(ev[1]["reason"], "gone");
+}
