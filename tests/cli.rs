@@ -116,38 +116,29 @@ fn unreadable_proc_is_permission_denied() {
         eprintln!("skipped: needs root to switch to nobody");
         return;
     }
-    let o = Command::new(bin())
-        .args([
-            "watch",
-            "--pid",
-            "1",
-            "--count",
-            "1",
-            "--proc-root",
-            root.to_str().unwrap(),
-        ])
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
-    one_error_line(&o, 4, "permission denied");
+    let as_nobody = || watch_as_nobody(&root);
+    one_error_line(&as_nobody(), 4, "permission denied");
     std::fs::set_permissions(root.join("meminfo"), std::fs::Permissions::from_mode(0o644)).unwrap();
     std::fs::set_permissions(root.join("1"), std::fs::Permissions::from_mode(0o700)).unwrap();
-    let o = Command::new(bin())
-        .args([
-            "watch",
-            "--pid",
-            "1",
-            "--count",
-            "1",
-            "--proc-root",
-            root.to_str().unwrap(),
-        ])
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
-    one_error_line(&o, 4, "/1/stat: permission denied");
+    one_error_line(&as_nobody(), 4, "/1/stat: permission denied");
+}
+
+/// `memdog watch --pid 1 --count 1` on `root`, as user nobody.
+fn watch_as_nobody(root: &std::path::Path) -> std::process::Output {
+    run_bounded(
+        Command::new(bin())
+            .args([
+                "watch",
+                "--pid",
+                "1",
+                "--count",
+                "1",
+                "--proc-root",
+                root.to_str().unwrap(),
+            ])
+            .uid(65534)
+            .gid(65534),
+    )
 }
 
 extern "C" {

@@ -257,12 +257,6 @@ fn log_in_a_read_only_directory() {
             .args(["-o", "remount,ro,bind", d])
             .status()
             .is_ok_and(|s| s.success());
-    struct Umount(std::path::PathBuf);
-    impl Drop for Umount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
     let _u = Umount(dir.clone());
     if !ok {
         eprintln!("note: cannot bind-mount read-only here; skipped");

@@ -99,12 +99,6 @@ fn full_disk_then_space_again() {
         eprintln!("note: cannot mount a tmpfs here (not root?); skipped");
         return;
     }
-    struct Umount(std::path::PathBuf);
-    impl Drop for Umount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
     let _u = Umount(mnt.clone());
     let log = mnt.join("memdog.log");
     std::fs::write(&log, "").unwrap();

@@ -190,6 +190,15 @@ pub fn lines(out: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// Unmounts a test mount when the test ends, pass or fail.
+pub struct Umount(pub PathBuf);
+
+impl Drop for Umount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
 /// Raw bytes of the name value (quoted values unescaped), for names that are not UTF-8.
 pub fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
     for _ in 0..200 {
