@@ -120,7 +120,7 @@ fn prometheus_textfile_is_replaced_atomically_with_escaped_labels() {
     // a hostile name: quote, backslash, newline
     let exe = t.join("we\"ird\\na\nme");
     std::fs::copy("/bin/sleep", &exe).unwrap();
-    let mut kid = std::process::Command::new(&exe).arg("30").spawn().unwrap();
+    let mut kid = spawn_retry(std::process::Command::new(&exe).arg("30"));
     let o = memdog(&[
         "watch",
         "--pid",

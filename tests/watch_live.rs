@@ -83,13 +83,13 @@ fn restarted_process_is_found_again_by_name() {
     let log = t.join("log");
     let name = format!("mdr{}", std::process::id());
     let exe = sleeper(&t, &name);
-    let mut a = Command::new(&exe).arg("30").spawn().unwrap();
+    let mut a = spawn_retry(Command::new(&exe).arg("30"));
     let mut md = watch_bg(&log, &["--name", &name, "--interval", "40ms"]);
     wait_for(|| seq_reached(&log, 2), "samples of the first process");
     a.kill().unwrap();
     a.wait().unwrap();
     wait_for(|| read_log(&log).contains("event=exit"), "exit event");
-    let mut b = Command::new(&exe).arg("30").spawn().unwrap();
+    let mut b = spawn_retry(Command::new(&exe).arg("30"));
     let bpid = b.id().to_string();
     wait_for(
         || read_log(&log).contains(&format!("event=start pid={bpid} ")),
@@ -200,7 +200,7 @@ fn hostile_process_name_cannot_forge_a_line_or_a_field() {
     // the file name becomes the comm: newline, '=', quotes, spaces, backslash
     let name = "a\nb=c \"x\" \\ pid=1";
     let exe = sleeper(&t, name);
-    let mut child = Command::new(&exe).arg("30").spawn().unwrap();
+    let mut child = spawn_retry(Command::new(&exe).arg("30"));
     let pid = child.id().to_string();
     let o = memdog(&[
         "watch",
@@ -267,7 +267,7 @@ fn invalid_utf8_and_overlong_names_stay_one_line() {
     let name = b"\xff\xfe=\"bad\\name\x01 long-tail";
     let exe = t.path().join(std::ffi::OsStr::from_bytes(name));
     std::fs::copy("/bin/sleep", &exe).unwrap();
-    let mut child = Command::new(&exe).arg("30").spawn().unwrap();
+    let mut child = spawn_retry(Command::new(&exe).arg("30"));
     let pid = child.id().to_string();
     let o = memdog(&["watch", "--pid", &pid, "--count", "1", "--fields", "VmRSS"]);
     child.kill().unwrap();

@@ -209,3 +209,18 @@ pub fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// Spawn, retrying while the executable is "text file busy": a binary the
+/// test just copied may still be open for writing in a child another test
+/// thread forked at that moment (until that child execs).
+pub fn spawn_retry(cmd: &mut Command) -> std::process::Child {
+    for _ in 0..100 {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            r => return r.expect("spawn"),
+        }
+    }
+    panic!("executable stayed busy: {cmd:?}");
+}
