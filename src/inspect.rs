@@ -83,12 +83,7 @@ fn print(l: &mut Line) {
 }
 
 fn cell(l: &mut Line, v: u64, width: usize) {
-    let mut b = [0u8; 20];
-    let d = crate::num::fmt_u64(v, &mut b);
-    for _ in d.len()..width {
-        l.push(b" ");
-    }
-    l.push(d);
+    l.cell(Some(v), width);
 }
 
 /// `memdog maps PID [--rss]`

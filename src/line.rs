@@ -59,6 +59,24 @@ impl Line {
         self.push(d);
     }
 
+    /// A table cell: `s` right-aligned in `width` columns.
+    pub fn push_right(&mut self, s: &[u8], width: usize) {
+        for _ in s.len()..width {
+            self.push(b" ");
+        }
+        self.push(s);
+    }
+
+    /// A number right-aligned in `width` columns; `-` for a value that is absent.
+    pub fn cell(&mut self, v: Option<u64>, width: usize) {
+        let mut b = [0u8; 20];
+        let d: &[u8] = match v {
+            Some(v) => crate::num::fmt_u64(v, &mut b),
+            None => b"-",
+        };
+        self.push_right(d, width);
+    }
+
     /// ` key=value`
     #[inline(never)]
     pub fn kv(&mut self, key: &[u8], v: u64) {

@@ -158,6 +158,15 @@ impl Target {
         }
     }
 
+    /// The bins that hold samples, with their index, among the first `used`.
+    fn filled(&self, used: usize) -> impl DoubleEndedIterator<Item = (usize, &Bin)> {
+        self.bins
+            .iter()
+            .take(used)
+            .enumerate()
+            .filter(|(_, b)| b.n > 0)
+    }
+
     fn segment_break(&mut self) {
         self.stats.iter_mut().for_each(Stats::end_segment);
     }
@@ -547,7 +556,7 @@ impl<'o> Report<'o> {
         l.push(b"target,t_s,min_kb,mean_kb,max_kb");
         let _ = sys::write_all(fd, l.finish());
         for t in self.targets.iter() {
-            for (i, b) in t.bins.iter().enumerate().filter(|(_, b)| b.n > 0) {
+            for (i, b) in t.filled(BINS) {
                 l.clear();
                 l.push_escaped(&t.name);
                 l.push(b",");
@@ -588,7 +597,7 @@ impl<'o> Report<'o> {
             );
             let used = t.bins.iter().rposition(|b| b.n > 0).map_or(1, |i| i + 1);
             let (mut lo, mut hi) = (u64::MAX, 0u64);
-            for b in t.bins.iter().take(used).filter(|b| b.n > 0) {
+            for (_, b) in t.filled(used) {
                 lo = lo.min(b.min);
                 hi = hi.max(b.max);
             }
@@ -641,24 +650,11 @@ impl<'o> Report<'o> {
             // band
             l.push(b"<polygon fill=\"#9ecae1\" stroke=\"none\" points=\"");
             w(&mut l);
-            for (i, b) in t
-                .bins
-                .iter()
-                .take(used)
-                .enumerate()
-                .filter(|(_, b)| b.n > 0)
-            {
+            for (i, b) in t.filled(used) {
                 push_pt(&mut l, x(i as f64 + 0.5), y(b.max as f64));
                 w(&mut l);
             }
-            for (i, b) in t
-                .bins
-                .iter()
-                .take(used)
-                .enumerate()
-                .rev()
-                .filter(|(_, b)| b.n > 0)
-            {
+            for (i, b) in t.filled(used).rev() {
                 push_pt(&mut l, x(i as f64 + 0.5), y(b.min as f64));
                 w(&mut l);
             }
@@ -666,13 +662,7 @@ impl<'o> Report<'o> {
                 b"\"/>\n<polyline fill=\"none\" stroke=\"#08519c\" stroke-width=\"1.5\" points=\"",
             );
             w(&mut l);
-            for (i, b) in t
-                .bins
-                .iter()
-                .take(used)
-                .enumerate()
-                .filter(|(_, b)| b.n > 0)
-            {
+            for (i, b) in t.filled(used) {
                 push_pt(&mut l, x(i as f64 + 0.5), y(b.sum as f64 / f64::from(b.n)));
                 w(&mut l);
             }

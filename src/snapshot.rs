@@ -38,15 +38,7 @@ fn before(a: &Row, b: &Row, k: SortKey) -> bool {
 }
 
 fn cell(l: &mut Line, v: Option<u64>, width: usize) {
-    let mut b = [0u8; 20];
-    let d: &[u8] = match v {
-        Some(v) => crate::num::fmt_u64(v, &mut b),
-        None => b"-",
-    };
-    for _ in d.len()..width {
-        l.push(b" ");
-    }
-    l.push(d);
+    l.cell(v, width);
 }
 
 // its own stack frame: inlined into main, every subcommand's buffers would
