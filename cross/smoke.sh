@@ -36,6 +36,14 @@ for t in "$@"; do
   $q $b watch --pid self --count 2 --interval 10ms --fields VmRSS,Threads > "$tmp/live" 2>&1 || { echo "smoke: $t live watch failed"; cat "$tmp/live"; fail=1; }
   grep -q ' Threads=' "$tmp/live" || { echo "smoke: $t live watch printed no sample"; cat "$tmp/live"; fail=1; }
   runs=$((runs + 1))
+  # a board build without `report` says so in one line and exits 2 (usage)
+  case " ${CROSS_FEATURES:-} " in *" report "*) ;; *)
+    $q $b report tests/fixtures/none.log > "$tmp/rep" 2>&1; rc=$?
+    if [ $rc != 2 ] || ! grep -q 'run memdog report there' "$tmp/rep" || [ "$(wc -l < "$tmp/rep")" != 1 ]; then
+      echo "smoke: $t report in a board build: exit $rc, expected 2 and one line"; cat "$tmp/rep"; fail=1
+    fi
+    runs=$((runs + 1)) ;;
+  esac
 done
 echo "smoke: $runs runs over $# targets, $([ $fail = 0 ] && echo 'all identical to the host' || echo FAILED)"
 exit $fail

@@ -1,6 +1,7 @@
 //! Command-line parsing into plain option structs. Arguments are borrowed
 //! from argv; nothing is copied or allocated.
 
+use crate::num::is;
 use crate::num::parse_u64_prefix;
 use crate::proc::status::{vm_index, NFIELDS, VM_FIELDS};
 
@@ -179,11 +180,11 @@ pub fn parse_duration_ms(s: &[u8]) -> Option<u64> {
         return None;
     }
     let mul = match unit {
-        b"ms" => 1,
-        b"" | b"s" => 1000,
-        b"m" | b"min" => 60_000,
-        b"h" => 3_600_000,
-        b"d" => 86_400_000,
+        kw if is(kw, b"ms") => 1,
+        kw if is(kw, b"") || is(kw, b"s") => 1000,
+        kw if is(kw, b"m") || is(kw, b"min") => 60_000,
+        kw if is(kw, b"h") => 3_600_000,
+        kw if is(kw, b"d") => 86_400_000,
         _ => return None,
     };
     let ms = v.checked_mul(mul)?;
@@ -195,17 +196,17 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
         return Ok(Command::Help);
     };
     match sub {
-        b"-h" | b"--help" | b"help" => Ok(Command::Help),
-        b"-V" | b"--version" | b"version" => Ok(Command::Version),
-        b"watch" => parse_watch(args).map(Command::Watch),
-        b"snapshot" => parse_snapshot(args).map(Command::Snapshot),
-        b"run" => parse_run(args).map(Command::Run),
-        b"maps" => {
+        kw if is(kw, b"-h") || is(kw, b"--help") || is(kw, b"help") => Ok(Command::Help),
+        kw if is(kw, b"-V") || is(kw, b"--version") || is(kw, b"version") => Ok(Command::Version),
+        kw if is(kw, b"watch") => parse_watch(args).map(Command::Watch),
+        kw if is(kw, b"snapshot") => parse_snapshot(args).map(Command::Snapshot),
+        kw if is(kw, b"run") => parse_run(args).map(Command::Run),
+        kw if is(kw, b"maps") => {
             let (mut pid, mut rss, mut root) = (None, false, DEFAULT_PROC);
             while let Some(a) = args.next() {
                 match a {
-                    b"--rss" => rss = true,
-                    b"--proc-root" => root = value(&mut args, a)?,
+                    kw if is(kw, b"--rss") => rss = true,
+                    kw if is(kw, b"--proc-root") => root = value(&mut args, a)?,
                     _ if pid.is_none() => {
                         pid = Some(crate::num::parse_u32(a).filter(|&p| p > 0).ok_or(
                             UsageError {
@@ -227,15 +228,15 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
                 proc_root: root,
             })
         }
-        b"dump" => parse_dump(args).map(Command::Dump),
-        b"report" => {
+        kw if is(kw, b"dump") => parse_dump(args).map(Command::Dump),
+        kw if is(kw, b"report") => {
             let (mut files, mut svg, mut csv, mut target) =
                 (heapless::Vec::new(), None, None, None);
             while let Some(a) = args.next() {
                 match a {
-                    b"--svg" => svg = Some(value(&mut args, a)?),
-                    b"--csv" => csv = Some(value(&mut args, a)?),
-                    b"--target" => target = Some(value(&mut args, a)?),
+                    kw if is(kw, b"--svg") => svg = Some(value(&mut args, a)?),
+                    kw if is(kw, b"--csv") => csv = Some(value(&mut args, a)?),
+                    kw if is(kw, b"--target") => target = Some(value(&mut args, a)?),
                     _ if a.starts_with(b"-") && a != b"-" => {
                         return err("unknown option for report", a)
                     }
@@ -255,7 +256,7 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
                 target,
             })
         }
-        b"check" => match (args.next(), args.next()) {
+        kw if is(kw, b"check") => match (args.next(), args.next()) {
             (Some(b"-c"), Some(f)) | (Some(f), None) if !f.starts_with(b"-") => {
                 Ok(Command::Check(f))
             }
@@ -297,7 +298,7 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
     };
     while let Some(a) = args.next() {
         let spec = match a {
-            b"--log-size" => {
+            kw if is(kw, b"--log-size") => {
                 let v = value(&mut args, a)?;
                 w.log_size =
                     crate::config::parse_size(v)
@@ -308,15 +309,15 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                         })?;
                 None
             }
-            b"--syslog" => {
+            kw if is(kw, b"--syslog") => {
                 w.syslog = Some(b"/dev/log");
                 None
             }
-            b"--syslog-socket" => {
+            kw if is(kw, b"--syslog-socket") => {
                 w.syslog = Some(value(&mut args, a)?);
                 None
             }
-            b"--syslog-remote" => {
+            kw if is(kw, b"--syslog-remote") => {
                 let v = value(&mut args, a)?;
                 if crate::syslog::parse_ipv4_port(v).is_none() {
                     return err("--syslog-remote needs a numeric IPv4 address and port, like 192.168.1.10:514", v);
@@ -324,11 +325,11 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                 w.syslog_remote = Some(v);
                 None
             }
-            b"--textfile" => {
+            kw if is(kw, b"--textfile") => {
                 w.textfile = Some(value(&mut args, a)?);
                 None
             }
-            b"--log-files" => {
+            kw if is(kw, b"--log-files") => {
                 let v = value(&mut args, a)?;
                 w.log_files = crate::num::parse_u32(v)
                     .filter(|&n| (1..=16).contains(&n))
@@ -338,7 +339,7 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                     })?;
                 None
             }
-            b"--pid" | b"-p" => {
+            kw if is(kw, b"--pid") || is(kw, b"-p") => {
                 let v = value(&mut args, a)?;
                 if v == b"self" {
                     Some(Spec::SelfPid)
@@ -349,9 +350,9 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                     }
                 }
             }
-            b"--name" | b"-n" => Some(Spec::Name(value(&mut args, a)?)),
-            b"--pidfile" => Some(Spec::Pidfile(value(&mut args, a)?)),
-            b"--interval" | b"-i" => {
+            kw if is(kw, b"--name") || is(kw, b"-n") => Some(Spec::Name(value(&mut args, a)?)),
+            kw if is(kw, b"--pidfile") => Some(Spec::Pidfile(value(&mut args, a)?)),
+            kw if is(kw, b"--interval") || is(kw, b"-i") => {
                 let v = value(&mut args, a)?;
                 w.interval_ms = parse_duration_ms(v).ok_or(UsageError {
                     what: "--interval needs a duration from 1ms to 7d, like 600s, 10m, 500ms",
@@ -359,7 +360,7 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                 })?;
                 None
             }
-            b"--count" | b"-c" => {
+            kw if is(kw, b"--count") || is(kw, b"-c") => {
                 let v = value(&mut args, a)?;
                 match crate::num::parse_u64(v) {
                     Some(n) if n > 0 => w.count = Some(n),
@@ -367,7 +368,7 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                 }
                 None
             }
-            b"--fields" | b"-f" => {
+            kw if is(kw, b"--fields") || is(kw, b"-f") => {
                 let v = value(&mut args, a)?;
                 let mut f = Fields(0);
                 for name in v.split(|&b| b == b',').filter(|n| !n.is_empty()) {
@@ -384,11 +385,11 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                 w.fields = f;
                 None
             }
-            b"--log" | b"-l" => {
+            kw if is(kw, b"--log") || is(kw, b"-l") => {
                 w.log = Some(value(&mut args, a)?);
                 None
             }
-            b"--proc-root" => {
+            kw if is(kw, b"--proc-root") => {
                 w.proc_root = value(&mut args, a)?;
                 None
             }
@@ -422,42 +423,42 @@ fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Dump<'a>,
     };
     while let Some(a) = args.next() {
         match a {
-            b"--region" => {
+            kw if is(kw, b"--region") => {
                 let v = value(&mut args, a)?;
                 d.region = crate::inspect::parse_region(v).ok_or(UsageError {
                     what: "--region needs heap, anon or START-END in hex",
                     arg: v,
                 })?;
             }
-            b"--min-len" | b"-n" => {
+            kw if is(kw, b"--min-len") || is(kw, b"-n") => {
                 d.min_len = num(
                     value(&mut args, a)?,
                     "--min-len needs a length from 1 to 256",
                     256,
                 )? as usize
             }
-            b"--raw" => d.raw = Some(value(&mut args, a)?),
-            b"--quiet" | b"-q" => d.quiet = true,
-            b"--max-bytes" => {
+            kw if is(kw, b"--raw") => d.raw = Some(value(&mut args, a)?),
+            kw if is(kw, b"--quiet") || is(kw, b"-q") => d.quiet = true,
+            kw if is(kw, b"--max-bytes") => {
                 d.max_bytes = num(
                     value(&mut args, a)?,
                     "--max-bytes needs a number of bytes > 0",
                     u64::MAX,
                 )?
             }
-            b"--top" => {
+            kw if is(kw, b"--top") => {
                 d.top = Some(num(
                     value(&mut args, a)?,
                     "--top needs a number from 1 to 64",
                     64,
                 )? as usize)
             }
-            b"--diff" => {
+            kw if is(kw, b"--diff") => {
                 let old = value(&mut args, a)?;
                 let new = value(&mut args, a)?;
                 d.diff = Some((old, new));
             }
-            b"--proc-root" => d.proc_root = value(&mut args, a)?,
+            kw if is(kw, b"--proc-root") => d.proc_root = value(&mut args, a)?,
             _ if d.pid == 0 && d.diff.is_none() => {
                 d.pid = crate::num::parse_u32(a)
                     .filter(|&p| p > 0)
@@ -488,11 +489,11 @@ fn parse_run<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Run<'a>, U
     };
     while let Some(a) = args.next() {
         match a {
-            b"-c" | b"--config" => r.config = value(&mut args, a)?,
-            b"--dry-run" | b"-n" => r.dry_run = true,
-            b"--daemonize" | b"-d" => r.daemonize = true,
-            b"--pidfile" => r.pidfile = Some(value(&mut args, a)?),
-            b"--count" => {
+            kw if is(kw, b"-c") || is(kw, b"--config") => r.config = value(&mut args, a)?,
+            kw if is(kw, b"--dry-run") || is(kw, b"-n") => r.dry_run = true,
+            kw if is(kw, b"--daemonize") || is(kw, b"-d") => r.daemonize = true,
+            kw if is(kw, b"--pidfile") => r.pidfile = Some(value(&mut args, a)?),
+            kw if is(kw, b"--count") => {
                 let v = value(&mut args, a)?;
                 r.count = Some(
                     crate::num::parse_u64(v)
@@ -528,24 +529,24 @@ fn parse_snapshot<'a, I: Iterator<Item = &'a [u8]>>(
     };
     while let Some(a) = args.next() {
         match a {
-            b"--top" | b"-t" => {
+            kw if is(kw, b"--top") || is(kw, b"-t") => {
                 let v = value(&mut args, a)?;
                 match crate::num::parse_u64(v) {
                     Some(n) if n > 0 && n <= MAX_TOP as u64 => s.top = n as usize,
                     _ => return err("--top needs a number from 1 to 64", v),
                 }
             }
-            b"--sort" | b"-s" => {
+            kw if is(kw, b"--sort") || is(kw, b"-s") => {
                 let v = value(&mut args, a)?;
                 s.sort = match v {
-                    b"rss" => SortKey::Rss,
-                    b"size" => SortKey::Size,
-                    b"heap" => SortKey::Heap,
-                    b"swap" => SortKey::Swap,
+                    kw if is(kw, b"rss") => SortKey::Rss,
+                    kw if is(kw, b"size") => SortKey::Size,
+                    kw if is(kw, b"heap") => SortKey::Heap,
+                    kw if is(kw, b"swap") => SortKey::Swap,
                     _ => return err("--sort needs one of rss, size, heap, swap", v),
                 };
             }
-            b"--proc-root" => s.proc_root = value(&mut args, a)?,
+            kw if is(kw, b"--proc-root") => s.proc_root = value(&mut args, a)?,
             _ => return err("unknown option for snapshot", a),
         }
     }

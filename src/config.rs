@@ -4,6 +4,7 @@
 //! Unknown keys are errors: a typo must not silently disable a threshold.
 
 use crate::cli::{field_index, parse_duration_ms, Fields};
+use crate::num::is;
 use crate::num::{parse_u32, parse_u64, parse_u64_prefix, trim};
 use crate::policy::{Kind, Level, Op, Rule};
 
@@ -95,21 +96,41 @@ pub struct ConfigError {
     pub got: heapless::Vec<u8, 48>,
 }
 
+impl ConfigError {
+    fn new(line: u32, msg: &'static str, got: &[u8]) -> ConfigError {
+        let mut g = heapless::Vec::new();
+        let _ = g.extend_from_slice(got.get(..got.len().min(48)).unwrap_or(&[]));
+        ConfigError { line, msg, got: g }
+    }
+}
+
 fn fail<T>(line: u32, msg: &'static str, got: &[u8]) -> Result<T, ConfigError> {
-    let mut g = heapless::Vec::new();
-    let _ = g.extend_from_slice(got.get(..got.len().min(48)).unwrap_or(&[]));
-    Err(ConfigError { line, msg, got: g })
+    Err(ConfigError::new(line, msg, got))
 }
 
-fn str_of(line: u32, v: &[u8]) -> Result<Str, ConfigError> {
-    Str::from_slice(v).or_else(|_| fail(line, "value too long (at most 127 bytes)", v))
+/// An error inside one line: the message and the offending word, borrowed
+/// from the line. Three words to return (a ConfigError is 60 bytes, copied
+/// through every `?`); [`Parser::line`] adds the line number and copies the
+/// word once.
+#[derive(Clone, Copy, Debug)]
+pub struct Bad<'a> {
+    msg: &'static str,
+    got: &'a [u8],
 }
 
-fn yes_no(line: u32, v: &[u8]) -> Result<bool, ConfigError> {
+fn bad<'a, T>(msg: &'static str, got: &'a [u8]) -> Result<T, Bad<'a>> {
+    Err(Bad { msg, got })
+}
+
+fn str_of(v: &[u8]) -> Result<Str, Bad<'_>> {
+    Str::from_slice(v).or_else(|_| bad("value too long (at most 127 bytes)", v))
+}
+
+fn yes_no(v: &[u8]) -> Result<bool, Bad<'_>> {
     match v {
-        b"yes" | b"true" | b"on" | b"1" => Ok(true),
-        b"no" | b"false" | b"off" | b"0" => Ok(false),
-        _ => fail(line, "expected yes or no", v),
+        kw if is(kw, b"yes") || is(kw, b"true") || is(kw, b"on") || is(kw, b"1") => Ok(true),
+        kw if is(kw, b"no") || is(kw, b"false") || is(kw, b"off") || is(kw, b"0") => Ok(false),
+        _ => bad("expected yes or no", v),
     }
 }
 
@@ -117,9 +138,9 @@ fn yes_no(line: u32, v: &[u8]) -> Result<bool, ConfigError> {
 pub fn parse_size(v: &[u8]) -> Option<u64> {
     let (n, unit) = parse_u64_prefix(v)?;
     let mul = match unit {
-        b"" => 1,
-        b"k" | b"K" | b"kB" | b"KiB" => 1024,
-        b"M" | b"MB" | b"MiB" => 1024 * 1024,
+        kw if is(kw, b"") => 1,
+        kw if is(kw, b"k") || is(kw, b"K") || is(kw, b"kB") || is(kw, b"KiB") => 1024,
+        kw if is(kw, b"M") || is(kw, b"MB") || is(kw, b"MiB") => 1024 * 1024,
         _ => return None,
     };
     n.checked_mul(mul)
@@ -128,14 +149,14 @@ pub fn parse_size(v: &[u8]) -> Option<u64> {
 pub fn signal_number(name: &[u8]) -> Option<i32> {
     let n = name.strip_prefix(b"SIG").unwrap_or(name);
     Some(match n {
-        b"TERM" => libc::SIGTERM,
-        b"KILL" => libc::SIGKILL,
-        b"HUP" => libc::SIGHUP,
-        b"INT" => libc::SIGINT,
-        b"QUIT" => libc::SIGQUIT,
-        b"ABRT" => libc::SIGABRT,
-        b"USR1" => libc::SIGUSR1,
-        b"USR2" => libc::SIGUSR2,
+        kw if is(kw, b"TERM") => libc::SIGTERM,
+        kw if is(kw, b"KILL") => libc::SIGKILL,
+        kw if is(kw, b"HUP") => libc::SIGHUP,
+        kw if is(kw, b"INT") => libc::SIGINT,
+        kw if is(kw, b"QUIT") => libc::SIGQUIT,
+        kw if is(kw, b"ABRT") => libc::SIGABRT,
+        kw if is(kw, b"USR1") => libc::SIGUSR1,
+        kw if is(kw, b"USR2") => libc::SIGUSR2,
         _ => {
             return parse_u32(n)
                 .and_then(|v| i32::try_from(v).ok())
@@ -144,7 +165,7 @@ pub fn signal_number(name: &[u8]) -> Option<i32> {
     })
 }
 
-fn parse_actions(line: u32, v: &[u8], system: bool) -> Result<Actions, ConfigError> {
+fn parse_actions(v: &[u8], system: bool) -> Result<Actions, Bad<'_>> {
     let mut out = Actions::new();
     let mut rest = v;
     while !trim(rest).is_empty() {
@@ -165,51 +186,45 @@ fn parse_actions(line: u32, v: &[u8], system: bool) -> Result<Actions, ConfigErr
         let (word, arg) = crate::num::next_token(item);
         let arg = trim(arg);
         let a = match word {
-            b"log" => Action::Log,
-            b"watchdog" => Action::Watchdog,
-            b"reboot" => Action::Reboot,
-            b"signal" if system => {
-                return fail(line, "signal needs a process: not in [system]", item)
+            kw if is(kw, b"log") => Action::Log,
+            kw if is(kw, b"watchdog") => Action::Watchdog,
+            kw if is(kw, b"reboot") => Action::Reboot,
+            kw if is(kw, b"signal") && system => {
+                return bad("signal needs a process: not in [system]", item)
             }
-            b"signal" => Action::Signal(signal_number(arg).map_or_else(
+            kw if is(kw, b"signal") => Action::Signal(signal_number(arg).map_or_else(
                 || {
-                    fail(
-                        line,
-                        "signal needs a name like TERM, USR1 or a number 1-64",
+                    bad("signal needs a name like TERM, USR1 or a number 1-64",
                         arg,
                     )
                 },
                 Ok,
             )?),
-            b"exec" => {
+            kw if is(kw, b"exec") => {
                 if !arg.starts_with(b"/") {
-                    return fail(
-                        line,
-                        "exec needs an absolute path (no shell, no PATH search)",
+                    return bad("exec needs an absolute path (no shell, no PATH search)",
                         arg,
                     );
                 }
                 Action::Exec(
                     heapless::Vec::from_slice(arg)
-                        .or_else(|_| fail(line, "exec line too long (at most 159 bytes)", arg))?,
+                        .or_else(|_| bad("exec line too long (at most 159 bytes)", arg))?,
                 )
             }
-            b"dump" if system => return fail(line, "dump needs a process: not in [system]", item),
-            b"dump" => Action::Dump,
+            kw if is(kw, b"dump") && system => return bad("dump needs a process: not in [system]", item),
+            kw if is(kw, b"dump") => Action::Dump,
             _ => {
-                return fail(
-                    line,
-                    "unknown action (expected log, signal SIG, exec /path args, dump, watchdog, reboot)",
+                return bad("unknown action (expected log, signal SIG, exec /path args, dump, watchdog, reboot)",
                     item,
                 )
             }
         };
         if out.push(a).is_err() {
-            return fail(line, "too many actions (at most 5)", item);
+            return bad("too many actions (at most 5)", item);
         }
     }
     if out.is_empty() {
-        return fail(line, "expected at least one action", v);
+        return bad("expected at least one action", v);
     }
     Ok(out)
 }
@@ -251,14 +266,14 @@ impl Config {
         p.finish()
     }
 
-    fn key_index(&mut self, line: u32, key: &[u8]) -> Result<u16, ConfigError> {
+    fn key_index<'a>(&mut self, key: &'a [u8]) -> Result<u16, Bad<'a>> {
         if let Some(i) = self.keys.iter().position(|k| &k[..] == key) {
             return Ok(SYS_FIELD + i as u16);
         }
-        let k = Key::from_slice(key).or_else(|_| fail(line, "meminfo key too long", key))?;
+        let k = Key::from_slice(key).or_else(|_| bad("meminfo key too long", key))?;
         self.keys
             .push(k)
-            .or_else(|_| fail(line, "too many meminfo keys in rules (at most 8)", key))?;
+            .or_else(|_| bad("too many meminfo keys in rules (at most 8)", key))?;
         Ok(SYS_FIELD + (self.keys.len() - 1) as u16)
     }
 
@@ -308,17 +323,19 @@ impl Parser {
         if let Some(e) = &self.err {
             return Err(e.clone());
         }
-        let r = self.line_inner(raw);
-        if let Err(e) = &r {
-            self.err = Some(e.clone());
+        match self.line_inner(raw) {
+            Ok(()) => Ok(()),
+            Err(b) => {
+                let e = ConfigError::new(self.n, b.msg, b.got);
+                self.err = Some(e.clone());
+                Err(e)
+            }
         }
-        r
     }
 
-    fn line_inner(&mut self, raw: &[u8]) -> Result<(), ConfigError> {
-        let n = self.n;
+    fn line_inner<'a>(&mut self, raw: &'a [u8]) -> Result<(), Bad<'a>> {
         if raw.len() >= LINE_CAP {
-            return fail(n, "line too long (at most 511 bytes)", raw);
+            return bad("line too long (at most 511 bytes)", raw);
         }
         let text = match raw.iter().position(|&b| b == b'#') {
             Some(i) => raw.get(..i).unwrap_or(&[]),
@@ -329,34 +346,34 @@ impl Parser {
             return Ok(());
         }
         if text.iter().any(|&b| b < b' ' && b != b'\t' || b == 0x7f) {
-            return fail(n, "control characters in line (binary file?)", text);
+            return bad("control characters in line (binary file?)", text);
         }
         if let Some(inner) = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]")) {
-            return self.section(n, trim(inner));
+            return self.section(trim(inner));
         }
         let Some(eq) = text.iter().position(|&b| b == b'=') else {
-            return fail(n, "expected `key = value` or a [section]", text);
+            return bad("expected `key = value` or a [section]", text);
         };
         let key = trim(text.get(..eq).unwrap_or(&[]));
         let val = trim(text.get(eq + 1..).unwrap_or(&[]));
         if val.is_empty() {
-            return fail(n, "missing value after `=`", key);
+            return bad("missing value after `=`", key);
         }
         let in_target = !self.cfg.targets.is_empty();
         if in_target {
-            self.target_key(n, key, val)
+            self.target_key(key, val)
         } else {
-            self.global_key(n, key, val)
+            self.global_key(key, val)
         }
     }
 
-    fn section(&mut self, n: u32, inner: &[u8]) -> Result<(), ConfigError> {
+    fn section<'a>(&mut self, inner: &'a [u8]) -> Result<(), Bad<'a>> {
         let (word, label) = crate::num::next_token(inner);
         let label = trim(label);
         let kind = match word {
-            b"system" if label.is_empty() => Some(TargetKind::System),
-            b"target" if !label.is_empty() => None,
-            _ => return fail(n, "expected [system] or [target LABEL]", inner),
+            kw if is(kw, b"system") && label.is_empty() => Some(TargetKind::System),
+            kw if is(kw, b"target") && !label.is_empty() => None,
+            _ => return bad("expected [system] or [target LABEL]", inner),
         };
         let label = if label.is_empty() {
             &b"system"[..]
@@ -365,27 +382,26 @@ impl Parser {
         };
         let t = Target {
             label: heapless::Vec::from_slice(label)
-                .or_else(|_| fail(n, "label too long (at most 32 bytes)", label))?,
+                .or_else(|_| bad("label too long (at most 32 bytes)", label))?,
             kind,
             rules: heapless::Vec::new(),
             on_warn: None,
             on_crit: None,
-            line: n,
+            line: self.n,
         };
         self.cfg
             .targets
             .push(t)
-            .or_else(|_| fail(n, "too many sections (at most 8)", inner))
+            .or_else(|_| bad("too many sections (at most 8)", inner))
     }
 
-    fn global_key(&mut self, n: u32, key: &[u8], val: &[u8]) -> Result<(), ConfigError> {
+    fn global_key<'a>(&mut self, key: &'a [u8], val: &'a [u8]) -> Result<(), Bad<'a>> {
         let c = &mut self.cfg;
         match key {
-            b"interval" => {
+            kw if is(kw, b"interval") => {
                 c.interval_ms = parse_duration_ms(val).map_or_else(
                     || {
-                        fail(
-                            n,
+                        bad(
                             "interval needs a duration from 1ms to 7d, like 10s, 10m",
                             val,
                         )
@@ -393,32 +409,26 @@ impl Parser {
                     Ok,
                 )?
             }
-            b"log" => {
+            kw if is(kw, b"log") => {
                 c.log = if val == b"-" {
                     None
                 } else {
-                    Some(str_of(n, val)?)
+                    Some(str_of(val)?)
                 }
             }
-            b"log_size" => {
+            kw if is(kw, b"log_size") => {
                 c.log_size = parse_size(val).filter(|&s| s >= 1024).map_or_else(
-                    || {
-                        fail(
-                            n,
-                            "log_size needs a size of at least 1k, like 64k or 1M",
-                            val,
-                        )
-                    },
+                    || bad("log_size needs a size of at least 1k, like 64k or 1M", val),
                     Ok,
                 )?
             }
-            b"log_files" => {
+            kw if is(kw, b"log_files") => {
                 c.log_files = parse_u32(val)
                     .filter(|&v| (1..=16).contains(&v))
-                    .map_or_else(|| fail(n, "log_files needs a number from 1 to 16", val), Ok)?
+                    .map_or_else(|| bad("log_files needs a number from 1 to 16", val), Ok)?
             }
-            b"proc_root" => c.proc_root = str_of(n, val)?,
-            b"fields" => {
+            kw if is(kw, b"proc_root") => c.proc_root = str_of(val)?,
+            kw if is(kw, b"fields") => {
                 let mut f = Fields(0);
                 for name in val
                     .split(|&b| b == b',')
@@ -426,85 +436,69 @@ impl Parser {
                     .filter(|x| !x.is_empty())
                 {
                     let i = field_index(name)
-                        .map_or_else(|| fail(n, "unknown field (see memdog --help)", name), Ok)?;
+                        .map_or_else(|| bad("unknown field (see memdog --help)", name), Ok)?;
                     f.0 |= 1 << i;
                 }
                 c.fields = f;
             }
-            b"cooldown" => c.cooldown_s = dur_s(n, val)?,
-            b"exec_timeout" => {
-                c.exec_timeout_ms = parse_duration_ms(val).map_or_else(
-                    || fail(n, "exec_timeout needs a duration, like 10s", val),
-                    Ok,
-                )?
+            kw if is(kw, b"cooldown") => c.cooldown_s = dur_s(val)?,
+            kw if is(kw, b"exec_timeout") => {
+                c.exec_timeout_ms = parse_duration_ms(val)
+                    .map_or_else(|| bad("exec_timeout needs a duration, like 10s", val), Ok)?
             }
-            b"watchdog_device" => c.watchdog = Some(str_of(n, val)?),
-            b"watchdog_kick" => {
-                c.watchdog_kick_ms = parse_duration_ms(val).map_or_else(
-                    || fail(n, "watchdog_kick needs a duration, like 5s", val),
-                    Ok,
-                )?
+            kw if is(kw, b"watchdog_device") => c.watchdog = Some(str_of(val)?),
+            kw if is(kw, b"watchdog_kick") => {
+                c.watchdog_kick_ms = parse_duration_ms(val)
+                    .map_or_else(|| bad("watchdog_kick needs a duration, like 5s", val), Ok)?
             }
-            b"reset_reason" => c.reset_reason = str_of(n, val)?,
-            b"dump_dir" => c.dump_dir = str_of(n, val)?,
-            b"dry_run" => c.dry_run = yes_no(n, val)?,
-            b"syslog" => {
+            kw if is(kw, b"reset_reason") => c.reset_reason = str_of(val)?,
+            kw if is(kw, b"dump_dir") => c.dump_dir = str_of(val)?,
+            kw if is(kw, b"dry_run") => c.dry_run = yes_no(val)?,
+            kw if is(kw, b"syslog") => {
                 c.syslog = match val {
-                    b"no" | b"off" => None,
-                    b"yes" | b"on" => Some(str_of(n, b"/dev/log")?),
-                    p if p.starts_with(b"/") => Some(str_of(n, p)?),
-                    _ => {
-                        return fail(
-                            n,
-                            "syslog takes yes, no or a socket path like /dev/log",
-                            val,
-                        )
-                    }
+                    kw if is(kw, b"no") || is(kw, b"off") => None,
+                    kw if is(kw, b"yes") || is(kw, b"on") => Some(str_of(b"/dev/log")?),
+                    p if p.starts_with(b"/") => Some(str_of(p)?),
+                    _ => return bad("syslog takes yes, no or a socket path like /dev/log", val),
                 }
             }
-            b"syslog_remote" => {
+            kw if is(kw, b"syslog_remote") => {
                 if crate::syslog::parse_ipv4_port(val).is_none() {
-                    return fail(n, "syslog_remote needs a numeric IPv4 address and port, like 192.168.1.10:514", val);
+                    return bad("syslog_remote needs a numeric IPv4 address and port, like 192.168.1.10:514", val);
                 }
-                c.syslog_remote = Some(str_of(n, val)?)
+                c.syslog_remote = Some(str_of(val)?)
             }
-            b"textfile" => c.textfile = Some(str_of(n, val)?),
-            b"on_warn" => c.on_warn = parse_actions(n, val, false)?,
-            b"on_crit" => c.on_crit = parse_actions(n, val, false)?,
-            _ => {
-                return fail(
-                    n,
-                    "unknown global key (see board-configs/default.conf)",
-                    key,
-                )
-            }
+            kw if is(kw, b"textfile") => c.textfile = Some(str_of(val)?),
+            kw if is(kw, b"on_warn") => c.on_warn = parse_actions(val, false)?,
+            kw if is(kw, b"on_crit") => c.on_crit = parse_actions(val, false)?,
+            _ => return bad("unknown global key (see board-configs/default.conf)", key),
         }
         Ok(())
     }
 
-    fn target_key(&mut self, n: u32, key: &[u8], val: &[u8]) -> Result<(), ConfigError> {
+    fn target_key<'a>(&mut self, key: &'a [u8], val: &'a [u8]) -> Result<(), Bad<'a>> {
         let system = matches!(
             self.cfg.targets.last().and_then(|t| t.kind.as_ref()),
             Some(TargetKind::System)
         );
         let kind = match key {
-            b"pid" if !system => Some(if val == b"self" {
+            kw if is(kw, b"pid") && !system => Some(if val == b"self" {
                 TargetKind::SelfPid
             } else {
                 TargetKind::Pid(
                     parse_u32(val)
                         .filter(|&p| p > 0)
-                        .map_or_else(|| fail(n, "pid needs a process id or `self`", val), Ok)?,
+                        .map_or_else(|| bad("pid needs a process id or `self`", val), Ok)?,
                 )
             }),
-            b"self" if !system => {
-                if !yes_no(n, val)? {
-                    return fail(n, "self = no watches nothing; remove the line", val);
+            kw if is(kw, b"self") && !system => {
+                if !yes_no(val)? {
+                    return bad("self = no watches nothing; remove the line", val);
                 }
                 Some(TargetKind::SelfPid)
             }
-            b"name" if !system => Some(TargetKind::Name(str_of(n, val)?)),
-            b"pidfile" if !system => Some(TargetKind::Pidfile(str_of(n, val)?)),
+            kw if is(kw, b"name") && !system => Some(TargetKind::Name(str_of(val)?)),
+            kw if is(kw, b"pidfile") && !system => Some(TargetKind::Pidfile(str_of(val)?)),
             _ => None,
         };
         if let Some(k) = kind {
@@ -512,23 +506,23 @@ impl Parser {
                 .cfg
                 .targets
                 .last_mut()
-                .map_or_else(|| fail(n, "no section", key), Ok)?;
+                .map_or_else(|| bad("no section", key), Ok)?;
             if t.kind.is_some() {
-                return fail(n, "a target takes one of pid, self, name, pidfile", key);
+                return bad("a target takes one of pid, self, name, pidfile", key);
             }
             t.kind = Some(k);
             return Ok(());
         }
         match key {
-            b"warn" | b"crit" => {
+            kw if is(kw, b"warn") || is(kw, b"crit") => {
                 let level = if key == b"warn" { Level::Warn } else { Level::Crit };
-                let rule = self.rule(n, val, level, system)?;
-                let t = self.cfg.targets.last_mut().map_or_else(|| fail(n, "no section", key), Ok)?;
-                t.rules.push(rule).or_else(|_| fail(n, "too many rules in this section (at most 8)", val))
+                let rule = self.rule(val, level, system)?;
+                let t = self.cfg.targets.last_mut().map_or_else(|| bad("no section", key), Ok)?;
+                t.rules.push(rule).or_else(|_| bad("too many rules in this section (at most 8)", val))
             }
-            b"on_warn" | b"on_crit" => {
-                let a = parse_actions(n, val, system)?;
-                let t = self.cfg.targets.last_mut().map_or_else(|| fail(n, "no section", key), Ok)?;
+            kw if is(kw, b"on_warn") || is(kw, b"on_crit") => {
+                let a = parse_actions(val, system)?;
+                let t = self.cfg.targets.last_mut().map_or_else(|| bad("no section", key), Ok)?;
                 if key == b"on_warn" {
                     t.on_warn = Some(a)
                 } else {
@@ -536,25 +530,19 @@ impl Parser {
                 }
                 Ok(())
             }
-            _ if system => fail(n, "unknown key in [system] (expected warn, crit, on_warn, on_crit)", key),
-            _ => fail(n, "unknown key in [target] (expected pid, self, name, pidfile, warn, crit, on_warn, on_crit)", key),
+            _ if system => bad("unknown key in [system] (expected warn, crit, on_warn, on_crit)", key),
+            _ => bad("unknown key in [target] (expected pid, self, name, pidfile, warn, crit, on_warn, on_crit)", key),
         }
     }
 
     /// `FIELD [slope] (>|<) VALUE[%|/h|/d] [over D] [for N] [clear V] [cooldown D]`
-    fn rule(
-        &mut self,
-        n: u32,
-        val: &[u8],
-        level: Level,
-        system: bool,
-    ) -> Result<Rule, ConfigError> {
+    fn rule<'a>(&mut self, val: &'a [u8], level: Level, system: bool) -> Result<Rule, Bad<'a>> {
         let (field, rest) = crate::num::next_token(val);
         let f = if system {
-            self.cfg.key_index(n, field)?
+            self.cfg.key_index(field)?
         } else {
             field_index(field).map_or_else(
-                || fail(n, "unknown field (see memdog --help for the list)", field),
+                || bad("unknown field (see memdog --help for the list)", field),
                 Ok,
             )? as u16
         };
@@ -564,12 +552,12 @@ impl Parser {
             (word, rest) = crate::num::next_token(rest);
         }
         let op = match word {
-            b">" => Op::Above,
-            b"<" => Op::Below,
-            _ => return fail(n, "expected `>` or `<` after the field", word),
+            kw if is(kw, b">") => Op::Above,
+            kw if is(kw, b"<") => Op::Below,
+            _ => return bad("expected `>` or `<` after the field", word),
         };
         let (v, mut rest) = crate::num::next_token(rest);
-        let (limit, kind) = rule_value(n, v, slope)?;
+        let (limit, kind) = rule_value(v, slope)?;
         let mut rule = Rule {
             field: f,
             kind,
@@ -589,49 +577,43 @@ impl Parser {
             let (arg, r) = crate::num::next_token(r);
             rest = r;
             match w {
-                b"for" => {
+                kw if is(kw, b"for") => {
                     rule.for_n = parse_u32(arg)
                         .filter(|&v| (1..=10_000).contains(&v))
-                        .map_or_else(|| fail(n, "`for` needs a number of samples", arg), Ok)?
+                        .map_or_else(|| bad("`for` needs a number of samples", arg), Ok)?
                         as u16
                 }
-                b"clear" => {
-                    let (c, k) = rule_value(n, arg, slope)?;
+                kw if is(kw, b"clear") => {
+                    let (c, k) = rule_value(arg, slope)?;
                     if k != rule.kind {
-                        return fail(n, "`clear` needs the same unit as the limit", arg);
+                        return bad("`clear` needs the same unit as the limit", arg);
                     }
                     let wrong_side = match op {
                         Op::Above => c > limit,
                         Op::Below => c < limit,
                     };
                     if wrong_side {
-                        return fail(n, "`clear` must be on the safe side of the limit", arg);
+                        return bad("`clear` must be on the safe side of the limit", arg);
                     }
                     rule.clear = c;
                 }
-                b"cooldown" => rule.cooldown_s = dur_s(n, arg)?,
-                b"over" if slope => window = Some(dur_s(n, arg)?),
-                _ => {
-                    return fail(
-                        n,
-                        "expected for N, clear V, cooldown D or (slope) over D",
-                        w,
-                    )
-                }
+                kw if is(kw, b"cooldown") => rule.cooldown_s = dur_s(arg)?,
+                kw if is(kw, b"over") && slope => window = Some(dur_s(arg)?),
+                _ => return bad("expected for N, clear V, cooldown D or (slope) over D", w),
             }
         }
         if slope {
             let w = window.map_or_else(
-                || fail(n, "a slope rule needs `over DURATION`, like over 6h", val),
+                || bad("a slope rule needs `over DURATION`, like over 6h", val),
                 Ok,
             )?;
             if w < 1 {
-                return fail(n, "slope window must be at least 1s", val);
+                return bad("slope window must be at least 1s", val);
             }
             rule.kind = Kind::Slope { window_s: w };
         }
         if slope && op == Op::Below {
-            return fail(n, "slope rules take `>` (growth)", val);
+            return bad("slope rules take `>` (growth)", val);
         }
         Ok(rule)
     }
@@ -660,15 +642,15 @@ impl Parser {
     }
 }
 
-fn dur_s(n: u32, v: &[u8]) -> Result<u32, ConfigError> {
+fn dur_s(v: &[u8]) -> Result<u32, Bad<'_>> {
     parse_duration_ms(v)
         .and_then(|ms| u32::try_from(ms / 1000).ok())
-        .map_or_else(|| fail(n, "expected a duration like 30s, 10m, 6h", v), Ok)
+        .map_or_else(|| bad("expected a duration like 30s, 10m, 6h", v), Ok)
 }
 
 /// A limit: kB, N% of MemTotal, or (slope) N/h or N/d kB.
-fn rule_value(n: u32, v: &[u8], slope: bool) -> Result<(u64, Kind), ConfigError> {
-    let num = |s: &[u8]| parse_u64(s).map_or_else(|| fail(n, "expected a number", v), Ok);
+fn rule_value(v: &[u8], slope: bool) -> Result<(u64, Kind), Bad<'_>> {
+    let num = |s: &[u8]| parse_u64(s).map_or_else(|| bad("expected a number", v), Ok);
     if slope {
         if let Some(x) = v.strip_suffix(b"/h") {
             return Ok((num(x)?, Kind::Slope { window_s: 0 }));
@@ -676,8 +658,7 @@ fn rule_value(n: u32, v: &[u8], slope: bool) -> Result<(u64, Kind), ConfigError>
         if let Some(x) = v.strip_suffix(b"/d") {
             return Ok((num(x)? / 24, Kind::Slope { window_s: 0 }));
         }
-        return fail(
-            n,
+        return bad(
             "a slope limit is kB per hour or day, like 500/h or 2000/d",
             v,
         );
@@ -685,14 +666,13 @@ fn rule_value(n: u32, v: &[u8], slope: bool) -> Result<(u64, Kind), ConfigError>
     if let Some(x) = v.strip_suffix(b"%") {
         let p = num(x)?;
         if p > 100 {
-            return fail(n, "a percentage is at most 100%", v);
+            return bad("a percentage is at most 100%", v);
         }
         return Ok((p * 100, Kind::PercentOfRam));
     }
     match parse_u64(v) {
         Some(x) => Ok((x, Kind::Absolute)),
-        None => fail(
-            n,
+        None => bad(
             "expected a number in kB (no unit), N% of RAM, or for slope N/h",
             v,
         ),

@@ -4,6 +4,7 @@
 //! fixed chunks and prints printable strings like `strings -a -n 10`.
 
 use crate::line::Line;
+use crate::num::is;
 use crate::num::{parse_hex, parse_u64_prefix};
 use crate::out::{self, exit};
 use crate::proc::for_each_line;
@@ -262,8 +263,8 @@ pub enum Region {
 
 pub fn parse_region(s: &[u8]) -> Option<Region> {
     match s {
-        b"heap" => Some(Region::Heap),
-        b"anon" => Some(Region::Anon),
+        kw if is(kw, b"heap") => Some(Region::Heap),
+        kw if is(kw, b"anon") => Some(Region::Anon),
         _ => {
             let d = s.iter().position(|&b| b == b'-')?;
             let (a, b) = (s.get(..d)?, s.get(d + 1..)?);

@@ -98,12 +98,18 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         Ok(Command::Watch(w)) => memdog::watch::run(w),
         Ok(Command::Snapshot(s)) => memdog::snapshot::run(s),
         Ok(Command::Check(path)) => memdog::daemon::check(path),
+        #[cfg(feature = "report")]
         Ok(Command::Report {
             files,
             svg,
             csv,
             target,
         }) => memdog::report::run(&files, svg, csv, target),
+        #[cfg(not(feature = "report"))]
+        Ok(Command::Report { .. }) => {
+            out::error(&[b"report is not in this board build: copy the log to a PC and run memdog report there"]);
+            exit::USAGE
+        }
         Ok(Command::Maps {
             pid,
             rss,

@@ -53,6 +53,15 @@ pub fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t' || b == b'\r' || b == b'\n'
 }
 
+/// `word == lit`, out of line on purpose: rustc lowers a `match` arm with a
+/// byte-string pattern to one compare-and-branch per byte, inlined at every
+/// arm (16 bytes of MIPS code per character); a call is about 24 bytes per
+/// keyword. Used as `kw if is(kw, b"interval") =>` in keyword matches.
+#[inline(never)]
+pub fn is(word: &[u8], lit: &[u8]) -> bool {
+    word == lit
+}
+
 #[inline(never)]
 pub fn trim_start(s: &[u8]) -> &[u8] {
     let n = s.iter().take_while(|&&b| is_blank(b)).count();

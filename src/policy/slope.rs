@@ -141,15 +141,23 @@ impl Ring {
     }
 
     /// Growth in kB/h when it looks like a leak, else 0; None while warming up.
+    /// The fit over points `from..to`: one copy of the fit's 64-bit code
+    /// for the window and both halves (an iterator adaptor each would
+    /// instantiate, and inline, the whole fit three times).
+    #[inline(never)]
+    fn fit_span(&self, from: usize, to: usize) -> Option<Fit> {
+        fit((from..to).map(|i| self.at(i)))
+    }
+
     pub fn leak_rate_kb_per_h(&self, window_s: u32) -> Option<u64> {
         let (first, last) = (self.at(0).0, self.at(self.len.checked_sub(1)?).0);
         if self.len < MIN_POINTS || (last - first) * 100 < u64::from(window_s) * 1000 * WARMUP_PCT {
             return None;
         }
-        let all = fit(self.points())?;
         let half = self.len / 2;
-        let a = fit(self.points().take(half + 1))?;
-        let b = fit(self.points().skip(half))?;
+        let all = self.fit_span(0, self.len)?;
+        let a = self.fit_span(0, half + 1)?;
+        let b = self.fit_span(half, self.len)?;
         let lo = all
             .per_hour
             .min(a.per_hour.saturating_mul(2))

@@ -8,6 +8,7 @@
 //! round (rw, then a large `---p` reserve above), and their reserve is MBs,
 //! which is why the guard must be small to count.
 
+use crate::num::is;
 use crate::num::{next_token, parse_hex, parse_u64};
 
 /// Guards are one page (glibc) to 64 KiB (large-page kernels); arena reserves are MBs.
@@ -101,14 +102,14 @@ impl MapsParser {
         let guarded = self.guard_end == Some(m.start);
         self.guard_end = None;
         match m.path {
-            b"[heap]" => Class::Heap,
-            b"[stack]" => Class::Stack,
+            kw if is(kw, b"[heap]") => Class::Heap,
+            kw if is(kw, b"[stack]") => Class::Stack,
             p if p.starts_with(b"[stack:") => Class::ThreadStack,
             p if p.starts_with(b"[") => Class::Special,
             p if is_shm(p) || (m.perms[3] == b's' && m.inode != 0 && !p.starts_with(b"/")) => {
                 Class::Shm
             }
-            b"" if m.inode == 0 => {
+            kw if is(kw, b"") && m.inode == 0 => {
                 if &m.perms == b"---p" && m.kb() <= MAX_GUARD_KB {
                     self.guard_end = Some(m.end);
                     Class::Anon

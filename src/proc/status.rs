@@ -5,6 +5,7 @@
 //! VmSwap in 2.6.34, VmPin in 3.2. Separators may be tabs or spaces.
 
 use super::split_key;
+use crate::num::is;
 use crate::num::{parse_u32, parse_u64_prefix, trim};
 
 /// The memory fields memdog knows, in the kernel's print order.
@@ -57,7 +58,7 @@ impl Status {
             return;
         };
         match key {
-            b"Name" => {
+            kw if is(kw, b"Name") => {
                 // the kernel writes one tab; a name may itself start with a
                 // space. Pasted copies use spaces instead: strip them all.
                 let v = match val.strip_prefix(b"\t") {
@@ -69,10 +70,10 @@ impl Status {
                 let n = v.len().min(NAME_CAP);
                 let _ = self.name.extend_from_slice(v.get(..n).unwrap_or(&[]));
             }
-            b"State" => self.state = trim(val).first().copied(),
-            b"Pid" => self.pid = parse_u32(val),
-            b"PPid" => self.ppid = parse_u32(val),
-            b"Threads" => self.threads = parse_u32(val),
+            kw if is(kw, b"State") => self.state = trim(val).first().copied(),
+            kw if is(kw, b"Pid") => self.pid = parse_u32(val),
+            kw if is(kw, b"PPid") => self.ppid = parse_u32(val),
+            kw if is(kw, b"Threads") => self.threads = parse_u32(val),
             _ => {
                 if let Some(i) = vm_index(key) {
                     // "%8lu kB"
