@@ -33,6 +33,7 @@ test-deps:
 lint: host-deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --no-default-features -- -D warnings   # the board build (no report)
 
 unit: host-deps test-deps
 	$(CARGO) test --locked

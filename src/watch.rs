@@ -41,13 +41,21 @@ struct SpecState {
 }
 
 /// A Prometheus node_exporter textfile, rewritten atomically (tmp + rename)
-/// after every sample. 8 KiB holds about 60 series; more are left out.
+/// after every sample. Written through a small chunk buffer, so any number
+/// of series fits and an unused textfile costs no memory beyond the struct.
 pub struct Textfile {
     path: crate::sys::PathBuf,
     tmp: crate::sys::PathBuf,
-    buf: [u8; 8192],
+    /// the tmp file of this sample; None when it could not be created or written
+    fd: Option<Fd>,
+    buf: [u8; TEXTFILE_CHUNK],
     len: usize,
 }
+
+/// One write(2) per 512 bytes: a textfile of 10 series is one write, and
+/// 8 KiB less stack than holding the whole file (x86_64 and aarch64 probe,
+/// and so touch, every page of a frame).
+const TEXTFILE_CHUNK: usize = 512;
 
 impl Textfile {
     pub fn new(path: &[u8]) -> Textfile {
@@ -57,15 +65,39 @@ impl Textfile {
         Textfile {
             path: p,
             tmp,
-            buf: [0; 8192],
+            fd: None,
+            buf: [0; TEXTFILE_CHUNK],
             len: 0,
         }
     }
 
+    fn flush(&mut self) {
+        let data = self.buf.get(..self.len).unwrap_or(&[]);
+        if let Some(fd) = &self.fd {
+            if crate::sys::write_all(fd.raw(), data).is_err() {
+                self.fd = None; // a short file must not replace the last good one
+            }
+        }
+        self.len = 0;
+    }
+
     fn push(&mut self, b: &[u8]) {
-        if let Some(d) = self.buf.get_mut(self.len..self.len + b.len()) {
-            d.copy_from_slice(b);
-            self.len += b.len();
+        if self.len + b.len() > TEXTFILE_CHUNK {
+            self.flush();
+        }
+        match self.buf.get_mut(self.len..self.len + b.len()) {
+            Some(d) => {
+                d.copy_from_slice(b);
+                self.len += b.len();
+            }
+            None => {
+                // longer than a chunk (a long header line): straight through
+                if let Some(fd) = &self.fd {
+                    if crate::sys::write_all(fd.raw(), b).is_err() {
+                        self.fd = None;
+                    }
+                }
+            }
         }
     }
 
@@ -95,6 +127,7 @@ impl Textfile {
 
     fn begin(&mut self, seq: u64) {
         self.len = 0;
+        self.fd = crate::sys::create_file(&self.tmp, 0o644).ok();
         self.push(b"# HELP memdog_process_kb Memory of a watched process from /proc/PID/status and maps, kB\n# TYPE memdog_process_kb gauge\n");
         self.push(b"# HELP memdog_samples_total Samples taken since memdog started\n# TYPE memdog_samples_total counter\nmemdog_samples_total ");
         let mut b = [0u8; 20];
@@ -122,10 +155,9 @@ impl Textfile {
     }
 
     fn commit(&mut self) {
-        if let Ok(fd) = crate::sys::create_file(&self.tmp, 0o644) {
-            if crate::sys::write_all(fd.raw(), self.buf.get(..self.len).unwrap_or(&[])).is_ok() {
-                let _ = crate::sys::rename(&self.tmp, &self.path);
-            }
+        self.flush();
+        if self.fd.take().is_some() {
+            let _ = crate::sys::rename(&self.tmp, &self.path);
         }
     }
 }
@@ -629,30 +661,26 @@ pub fn run(w: Watch) -> i32 {
         ]);
         return exit::USAGE;
     }
-    let mut check = Reader::new(w.proc_root);
-    if let Err(code) = preflight(&w, &mut check) {
+    // the watcher's own reader does the pre-flight reads: a second 4 KiB
+    // buffer in this frame would stay in the RSS for the whole run
+    let mut watcher = Watcher::new(w);
+    let w = &watcher.opts;
+    if let Err(code) = preflight(w, &mut watcher.reader) {
         return code;
     }
-    let (log_size, log_files) = (w.log_size, w.log_files);
-    let mut sink = match w.log {
-        None => Sink::stdout(),
-        Some(path) => match Sink::file(path, log_size, log_files) {
-            Ok(s) => s,
-            Err(e) => {
-                out::error(&[b"cannot open log ", path, b": ", e.text().as_bytes()]);
-                return exit::FAILURE;
-            }
-        },
-    };
+    let mut sink = Sink::stdout();
+    if let Err(e) = sink.open(w.log, w.log_size, w.log_files) {
+        let path = w.log.unwrap_or_default();
+        out::error(&[b"cannot open log ", path, b": ", e.text().as_bytes()]);
+        return exit::FAILURE;
+    }
     if let Err(code) = out::attach_syslog(&mut sink, w.syslog, w.syslog_remote) {
         return code;
     }
-    let textfile = w.textfile.map(Textfile::new);
     signals::install_stop_only();
     let interval_ns = w.interval_ms.saturating_mul(1_000_000);
     let count = w.count;
-    let mut watcher = Watcher::new(w);
-    watcher.textfile = textfile;
+    watcher.textfile = watcher.opts.textfile.map(Textfile::new);
     let mut deadline = sys::monotonic_ns();
     loop {
         watcher.tick(&mut sink, &mut NoObserver);

@@ -155,6 +155,8 @@ fn prometheus_textfile_is_replaced_atomically_with_escaped_labels() {
             .any(|l| l.starts_with("memdog_meminfo_kb{field=\"MemAvailable\"} ")),
         "{text}"
     );
+    // written in 512-byte chunks: this file spans a seam, and it is whole
+    assert!(text.len() > 512, "{}", text.len());
     // every sample line is `name{labels} value`
     for l in text.lines().filter(|l| !l.starts_with('#')) {
         let v = l.rsplit(' ').next().unwrap();
