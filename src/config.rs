@@ -18,6 +18,10 @@ pub const MAX_ACTIONS: usize = 5;
 pub const STR_CAP: usize = 128;
 /// An exec command line: a path and a few arguments.
 pub const EXEC_CAP: usize = 160;
+/// exec actions per config (a global pair plus a few targets'); their
+/// command lines live once in [`Config::execs`], so an action is 8 bytes,
+/// not 164: a Config is copied on every reload and was 24 KiB of stack.
+pub const MAX_EXECS: usize = 16;
 /// Longest config line; longer is an error, never a silent cut.
 pub const LINE_CAP: usize = 512;
 /// meminfo keys named by [system] rules.
@@ -30,7 +34,8 @@ pub type Key = crate::proc::meminfo::Key;
 pub enum Action {
     Log,
     Signal(i32),
-    Exec(heapless::Vec<u8, EXEC_CAP>),
+    /// index into [`Config::execs`]
+    Exec(u8),
     Watchdog,
     Reboot,
     /// save the heap as `dump_dir/memdog-PID-TIME.raw` (for `memdog dump --diff`)
@@ -38,6 +43,8 @@ pub enum Action {
 }
 
 pub type Actions = heapless::Vec<Action, MAX_ACTIONS>;
+pub type ExecLine = heapless::Vec<u8, EXEC_CAP>;
+pub type Execs = heapless::Vec<ExecLine, MAX_EXECS>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetKind {
@@ -84,6 +91,8 @@ pub struct Config {
     pub targets: heapless::Vec<Target, MAX_TARGETS>,
     /// meminfo keys used by [system] rules; a rule's field is 1000 + index here
     pub keys: heapless::Vec<Key, MAX_KEYS>,
+    /// command lines of the exec actions
+    pub execs: Execs,
 }
 
 /// A rule field >= this is a meminfo key index (+ SYS_FIELD), else a process field.
@@ -165,7 +174,7 @@ pub fn signal_number(name: &[u8]) -> Option<i32> {
     })
 }
 
-fn parse_actions(v: &[u8], system: bool) -> Result<Actions, Bad<'_>> {
+fn parse_actions<'a>(v: &'a [u8], system: bool, execs: &mut Execs) -> Result<Actions, Bad<'a>> {
     let mut out = Actions::new();
     let mut rest = v;
     while !trim(rest).is_empty() {
@@ -206,10 +215,13 @@ fn parse_actions(v: &[u8], system: bool) -> Result<Actions, Bad<'_>> {
                         arg,
                     );
                 }
-                Action::Exec(
-                    heapless::Vec::from_slice(arg)
-                        .or_else(|_| bad("exec line too long (at most 159 bytes)", arg))?,
-                )
+                let line = ExecLine::from_slice(arg)
+                    .or_else(|_| bad("exec line too long (at most 159 bytes)", arg))?;
+                let i = execs.len() as u8;
+                execs
+                    .push(line)
+                    .or_else(|_| bad("too many exec actions (at most 16 per config)", arg))?;
+                Action::Exec(i)
             }
             kw if is(kw, b"dump") && system => return bad("dump needs a process: not in [system]", item),
             kw if is(kw, b"dump") => Action::Dump,
@@ -254,6 +266,7 @@ impl Config {
             on_crit: actions,
             targets: heapless::Vec::new(),
             keys: heapless::Vec::new(),
+            execs: heapless::Vec::new(),
         }
     }
 
@@ -275,6 +288,11 @@ impl Config {
             .push(k)
             .or_else(|_| bad("too many meminfo keys in rules (at most 8)", key))?;
         Ok(SYS_FIELD + (self.keys.len() - 1) as u16)
+    }
+
+    /// The command line of an exec action.
+    pub fn exec_line(&self, i: u8) -> &[u8] {
+        self.execs.get(usize::from(i)).map_or(&[], |l| &l[..])
     }
 
     /// The name of a rule's field.
@@ -469,8 +487,8 @@ impl Parser {
                 c.syslog_remote = Some(str_of(val)?)
             }
             kw if is(kw, b"textfile") => c.textfile = Some(str_of(val)?),
-            kw if is(kw, b"on_warn") => c.on_warn = parse_actions(val, false)?,
-            kw if is(kw, b"on_crit") => c.on_crit = parse_actions(val, false)?,
+            kw if is(kw, b"on_warn") => c.on_warn = parse_actions(val, false, &mut c.execs)?,
+            kw if is(kw, b"on_crit") => c.on_crit = parse_actions(val, false, &mut c.execs)?,
             _ => return bad("unknown global key (see board-configs/default.conf)", key),
         }
         Ok(())
@@ -521,7 +539,7 @@ impl Parser {
                 t.rules.push(rule).or_else(|_| bad("too many rules in this section (at most 8)", val))
             }
             kw if is(kw, b"on_warn") || is(kw, b"on_crit") => {
-                let a = parse_actions(val, system)?;
+                let a = parse_actions(val, system, &mut self.cfg.execs)?;
                 let t = self.cfg.targets.last_mut().map_or_else(|| bad("no section", key), Ok)?;
                 if key == b"on_warn" {
                     t.on_warn = Some(a)
@@ -721,12 +739,10 @@ on_warn = log, signal USR1, exec /usr/bin/logger -t memdog hostapd, big
         assert_eq!(h.rules[1].limit, 500);
         let w = h.on_warn.as_ref().unwrap();
         assert_eq!(w[1], Action::Signal(libc::SIGUSR1));
-        assert_eq!(
-            w[2],
-            Action::Exec(
-                heapless::Vec::from_slice(b"/usr/bin/logger -t memdog hostapd, big").unwrap()
-            )
-        );
+        let Action::Exec(i) = w[2] else {
+            panic!("{:?}", w[2])
+        };
+        assert_eq!(c.exec_line(i), b"/usr/bin/logger -t memdog hostapd, big");
     }
 
     fn err(text: &str) -> ConfigError {

@@ -101,7 +101,7 @@ pub fn check(path: &[u8]) -> i32 {
     }
 }
 
-fn print_actions(l: &mut Line, a: &Actions) {
+fn print_actions(l: &mut Line, a: &Actions, c: &Config) {
     for (i, act) in a.iter().enumerate() {
         l.push(if i == 0 { b" " } else { b", " });
         match act {
@@ -110,9 +110,9 @@ fn print_actions(l: &mut Line, a: &Actions) {
                 l.push(b"signal ");
                 l.push_u64(*s as u64);
             }
-            Action::Exec(cmd) => {
+            Action::Exec(i) => {
                 l.push(b"exec ");
-                l.push(cmd);
+                l.push(c.exec_line(*i));
             }
             Action::Watchdog => l.push(b"watchdog"),
             Action::Reboot => l.push(b"reboot"),
@@ -179,7 +179,7 @@ fn print_config(c: &Config) {
                 Level::Warn => t.on_warn.as_ref().unwrap_or(&c.on_warn),
                 Level::Crit => t.on_crit.as_ref().unwrap_or(&c.on_crit),
             };
-            print_actions(&mut l, acts);
+            print_actions(&mut l, acts, c);
             say(&mut l);
         }
     }
@@ -359,8 +359,8 @@ impl Policy<'_> {
         self.subject(who);
         if self.rt.dry_run {
             self.line.push(b" dry_run=1");
-            if let Action::Exec(cmd) = a {
-                self.line.kv_str(b"cmd", cmd);
+            if let Action::Exec(i) = a {
+                self.line.kv_str(b"cmd", self.cfg.exec_line(*i));
             }
             sink.write_event(self.line.finish());
             return;
@@ -374,7 +374,8 @@ impl Policy<'_> {
                     }
                 }
             }
-            Action::Exec(cmd) => {
+            Action::Exec(i) => {
+                let cmd = self.cfg.exec_line(*i);
                 let r = self.exec(cmd, who, level, field, value, limit);
                 match r {
                     Ok(pid) => self.line.kv(b"child", u64::from(pid)),

@@ -6,7 +6,7 @@
 //! one-time step or a cache that fills and flushes has a steep stretch, but
 //! not a steady climb across the whole window.
 
-/// Points kept per slope rule: 48 points x 16 bytes = 768 bytes; a fit over
+/// Points kept per slope rule: 48 points x 8 bytes = 384 bytes; a fit over
 /// 48 evenly spaced points is as good as over thousands for a linear leak.
 pub const RING_CAP: usize = 48;
 /// Warm-up: the ring must span this share of the window (in %) before a slope is trusted.
@@ -19,10 +19,17 @@ pub const MIN_R2_PCT: i64 = 60;
 /// one-time step makes one half steep, but the other half is flat noise.
 pub const MIN_HALF_R2_PCT: i64 = 25;
 
+/// 32-bit points: the daemon keeps a ring per rule per watched process (64
+/// rings for 8 processes x 8 rules), so halving a point halves most of its
+/// state memory.
 #[derive(Clone, Debug)]
 pub struct Ring {
-    t: [u64; RING_CAP],
-    v: [u64; RING_CAP],
+    /// time of `t`'s zero, ms; moved up to the oldest point when an offset
+    /// would not fit (a window is at most 7 days, u32 ms is 49 days)
+    base_ms: u64,
+    t: [u32; RING_CAP],
+    /// kB, saturated at u32::MAX (4 TiB)
+    v: [u32; RING_CAP],
     head: usize,
     len: usize,
 }
@@ -30,6 +37,7 @@ pub struct Ring {
 impl Default for Ring {
     fn default() -> Self {
         Ring {
+            base_ms: 0,
             t: [0; RING_CAP],
             v: [0; RING_CAP],
             head: 0,
@@ -104,12 +112,28 @@ impl Ring {
         self.len == 0
     }
 
+    fn slot(&self, i: usize) -> usize {
+        (self.head + RING_CAP - self.len + i) % RING_CAP
+    }
+
     fn at(&self, i: usize) -> (u64, u64) {
-        let k = (self.head + RING_CAP - self.len + i) % RING_CAP;
+        let k = self.slot(i);
         (
-            self.t.get(k).copied().unwrap_or(0),
-            self.v.get(k).copied().unwrap_or(0),
+            self.base_ms + u64::from(self.t.get(k).copied().unwrap_or(0)),
+            u64::from(self.v.get(k).copied().unwrap_or(0)),
         )
+    }
+
+    /// Move `base_ms` up to the oldest point.
+    fn rebase(&mut self) {
+        let shift = self.t.get(self.slot(0)).copied().unwrap_or(0);
+        for i in 0..self.len {
+            let k = self.slot(i);
+            if let Some(t) = self.t.get_mut(k) {
+                *t -= shift.min(*t);
+            }
+        }
+        self.base_ms += u64::from(shift);
     }
 
     /// The points, oldest first.
@@ -129,18 +153,32 @@ impl Ring {
                 return;
             }
         }
+        // points that fell out of the window go before the new one comes in
+        while self.len > 0 && t_ms.saturating_sub(self.at(0).0) > window {
+            self.len -= 1;
+        }
+        if self.len == 0 {
+            self.base_ms = t_ms;
+        } else if t_ms - self.base_ms > u64::from(u32::MAX) {
+            self.rebase();
+        }
+        let off = match u32::try_from(t_ms - self.base_ms) {
+            Ok(off) => off,
+            Err(_) => {
+                // a window longer than 49 days: start over from this point
+                *self = Ring::default();
+                self.base_ms = t_ms;
+                0
+            }
+        };
         if let (Some(ts), Some(vs)) = (self.t.get_mut(self.head), self.v.get_mut(self.head)) {
-            *ts = t_ms;
-            *vs = v;
+            *ts = off;
+            *vs = u32::try_from(v).unwrap_or(u32::MAX);
         }
         self.head = (self.head + 1) % RING_CAP;
         self.len = (self.len + 1).min(RING_CAP);
-        while self.len > 1 && t_ms.saturating_sub(self.at(0).0) > window {
-            self.len -= 1;
-        }
     }
 
-    /// Growth in kB/h when it looks like a leak, else 0; None while warming up.
     /// The fit over points `from..to`: one copy of the fit's 64-bit code
     /// for the window and both halves (an iterator adaptor each would
     /// instantiate, and inline, the whole fit three times).
@@ -149,6 +187,7 @@ impl Ring {
         fit((from..to).map(|i| self.at(i)))
     }
 
+    /// Growth in kB/h when it looks like a leak, else 0; None while warming up.
     pub fn leak_rate_kb_per_h(&self, window_s: u32) -> Option<u64> {
         let (first, last) = (self.at(0).0, self.at(self.len.checked_sub(1)?).0);
         if self.len < MIN_POINTS || (last - first) * 100 < u64::from(window_s) * 1000 * WARMUP_PCT {
@@ -198,6 +237,22 @@ mod tests {
             out[..20].iter().all(|x| x.is_none()),
             "warm-up: no verdict before 75 % of the window"
         );
+    }
+
+    #[test]
+    fn points_stay_exact_past_49_days_of_uptime() {
+        // u32 ms offsets wrap after 49.7 days: the base must move up
+        let day = 86_400_000u64;
+        let mut r = Ring::default();
+        let mut last = None;
+        for i in 0..(60 * 24 * 6) {
+            let t = 3 * day + i * 600_000; // every 10 min, from day 3 to day 63
+            r.push(t, 20_000 + t / 7200, 6 * 3600); // 500 kB/h
+            last = r.leak_rate_kb_per_h(6 * 3600);
+        }
+        let last = last.unwrap();
+        assert!((495..=505).contains(&last), "{last}");
+        assert!(r.at(r.len() - 1).0 == 3 * day + (60 * 24 * 6 - 1) * 600_000);
     }
 
     #[test]
