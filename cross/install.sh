@@ -5,7 +5,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 need=""
-for p in rustc-web cargo-web rust-web-src qemu-user-static llvm file binutils; do
+for p in rustc-web cargo-web rust-web-src qemu-user-static llvm file binutils xz-utils; do
   dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
