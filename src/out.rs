@@ -230,18 +230,13 @@ impl Sink {
     }
 
     fn queue(&mut self, line: &[u8]) {
-        if self.len + line.len() > BATCH_CAP {
-            self.flush();
+        if append(&mut self.batch, &mut self.len, line) {
+            return;
         }
-        match self.batch.get_mut(self.len..self.len + line.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(line);
-                self.len += line.len();
-            }
-            None => {
-                // longer than the batch (cannot happen with LINE_CAP < BATCH_CAP)
-                let _ = write_to(&mut self.dest, line);
-            }
+        self.flush();
+        if !append(&mut self.batch, &mut self.len, line) {
+            // longer than the batch (cannot happen with LINE_CAP < BATCH_CAP)
+            let _ = write_to(&mut self.dest, line);
         }
     }
 
@@ -283,6 +278,19 @@ impl Sink {
         self.pending = 0;
         self.notice = false;
         self.urgent = false;
+    }
+}
+
+/// Append `b` to a batch `buf[..*len]`; false, and nothing copied, when it
+/// does not fit (flush, then try again).
+pub fn append(buf: &mut [u8], len: &mut usize, b: &[u8]) -> bool {
+    match buf.get_mut(*len..*len + b.len()) {
+        Some(d) => {
+            d.copy_from_slice(b);
+            *len += b.len();
+            true
+        }
+        None => false,
     }
 }
 
@@ -361,4 +369,24 @@ pub mod exit {
     pub const NOT_FOUND: i32 = 3;
     /// permission denied reading /proc (hidepid, another user's process)
     pub const DENIED: i32 = 4;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append;
+
+    #[test]
+    fn append_fills_a_batch_then_refuses_whole() {
+        let mut buf = [0u8; 8];
+        let mut len = 0;
+        assert!(append(&mut buf, &mut len, b"abc"));
+        assert!(append(&mut buf, &mut len, b"defgh"));
+        assert_eq!((&buf[..], len), (&b"abcdefgh"[..], 8));
+        // a full batch takes nothing, not a part: lines stay whole
+        assert!(!append(&mut buf, &mut len, b"i"));
+        assert_eq!(len, 8);
+        len = 6;
+        assert!(!append(&mut buf, &mut len, b"xyz"));
+        assert_eq!((&buf[..], len), (&b"abcdefgh"[..], 6));
+    }
 }

@@ -57,6 +57,16 @@ pub struct Textfile {
 /// and so touch, every page of a frame).
 const TEXTFILE_CHUNK: usize = 512;
 
+/// Write to the textfile's tmp file; on an error forget the file, since a
+/// short file must not replace the last good one.
+fn write_or_forget(fd: &mut Option<Fd>, data: &[u8]) {
+    if let Some(f) = fd {
+        if crate::sys::write_all(f.raw(), data).is_err() {
+            *fd = None;
+        }
+    }
+}
+
 impl Textfile {
     pub fn new(path: &[u8]) -> Textfile {
         let p = crate::sys::PathBuf::from(path);
@@ -73,31 +83,17 @@ impl Textfile {
 
     fn flush(&mut self) {
         let data = self.buf.get(..self.len).unwrap_or(&[]);
-        if let Some(fd) = &self.fd {
-            if crate::sys::write_all(fd.raw(), data).is_err() {
-                self.fd = None; // a short file must not replace the last good one
-            }
-        }
+        write_or_forget(&mut self.fd, data);
         self.len = 0;
     }
 
     fn push(&mut self, b: &[u8]) {
-        if self.len + b.len() > TEXTFILE_CHUNK {
-            self.flush();
+        if out::append(&mut self.buf, &mut self.len, b) {
+            return;
         }
-        match self.buf.get_mut(self.len..self.len + b.len()) {
-            Some(d) => {
-                d.copy_from_slice(b);
-                self.len += b.len();
-            }
-            None => {
-                // longer than a chunk (a long header line): straight through
-                if let Some(fd) = &self.fd {
-                    if crate::sys::write_all(fd.raw(), b).is_err() {
-                        self.fd = None;
-                    }
-                }
-            }
+        self.flush();
+        if !out::append(&mut self.buf, &mut self.len, b) {
+            write_or_forget(&mut self.fd, b); // longer than a chunk: straight through
         }
     }
 
