@@ -7,6 +7,7 @@
 //! every trace carries +-2 % sample noise.
 
 use memdog::config::Config;
+use memdog::policy::slope::Ring;
 use memdog::policy::{evaluate, RuleState, Transition};
 
 const RAM_KB: u64 = 262_144;
@@ -98,8 +99,9 @@ fn main() {
     for (name, is_leak, f) in traces {
         let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
         let amp = if name.starts_with("flat") { 0.05 } else { 0.02 };
-        let (mut s_states, mut a_state) = (
+        let (mut s_states, mut s_rings, mut a_state) = (
             [RuleState::default(), RuleState::default()],
+            [Ring::default(), Ring::default()],
             RuleState::default(),
         );
         let (mut s_first, mut a_first, mut s_alarms, mut a_alarms) = (None, None, 0, 0);
@@ -109,18 +111,25 @@ fn main() {
             if restarted {
                 // what the daemon does when the target comes back with a new starttime
                 s_states.iter_mut().for_each(RuleState::rebaseline);
+                s_rings = Default::default();
                 a_state.rebaseline();
             }
             let v = (kb * (1.0 + amp * noise.next())).max(0.0) as u64;
             let day = t as f64 / 86_400.0;
-            for (r, st) in slope_rules.iter().zip(s_states.iter_mut()) {
-                if let Some(Transition::Fire { .. }) = evaluate(r, st, t * 1000, v, Some(RAM_KB)) {
+            for ((r, st), ring) in slope_rules
+                .iter()
+                .zip(s_states.iter_mut())
+                .zip(s_rings.iter_mut())
+            {
+                if let Some(Transition::Fire { .. }) =
+                    evaluate(r, st, Some(ring), t * 1000, v, Some(RAM_KB))
+                {
                     s_alarms += 1;
                     s_first.get_or_insert(day);
                 }
             }
             if let Some(Transition::Fire { .. }) =
-                evaluate(&abs_rule, &mut a_state, t * 1000, v, Some(RAM_KB))
+                evaluate(&abs_rule, &mut a_state, None, t * 1000, v, Some(RAM_KB))
             {
                 a_alarms += 1;
                 a_first.get_or_insert(day);

@@ -6,7 +6,7 @@
 use crate::cli::{field_index, parse_duration_ms, Fields};
 use crate::num::is;
 use crate::num::{parse_u32, parse_u64, parse_u64_prefix, trim};
-use crate::policy::{Kind, Level, Op, Rule};
+use crate::policy::{Kind, Level, Op, Rule, MAX_SLOPE_RULES};
 
 /// Targets per config: a board watches a handful of daemons plus itself.
 pub const MAX_TARGETS: usize = 8;
@@ -536,6 +536,10 @@ impl Parser {
                 let level = if key == b"warn" { Level::Warn } else { Level::Crit };
                 let rule = self.rule(val, level, system)?;
                 let t = self.cfg.targets.last_mut().map_or_else(|| bad("no section", key), Ok)?;
+                let slope = |r: &Rule| matches!(r.kind, Kind::Slope { .. });
+                if slope(&rule) && t.rules.iter().filter(|r| slope(r)).count() >= MAX_SLOPE_RULES {
+                    return bad("too many slope rules in this section (at most 4)", val);
+                }
                 t.rules.push(rule).or_else(|_| bad("too many rules in this section (at most 8)", val))
             }
             kw if is(kw, b"on_warn") || is(kw, b"on_crit") => {
@@ -755,6 +759,15 @@ on_warn = log, signal USR1, exec /usr/bin/logger -t memdog hostapd, big
         assert_eq!((e.line, &e.got[..]), (4, &b"12MB"[..]));
         assert_eq!(err("intervall = 10s\n").got[..], b"intervall"[..]);
         assert_eq!(err("[target a]\nname = x\nwran = VmRSS > 1\n").line, 3);
+        // four slope rules a section (each keeps a ring per process); other rules up to 8
+        let slopes = "[target a]\nname = x\nwarn = VmRSS > 1\n".to_string()
+            + &"warn = VmRSS slope > 5/h over 1h\n".repeat(4);
+        assert!(Config::parse_text(slopes.as_bytes()).is_ok());
+        let e = err(&(slopes + "crit = heap slope > 9/h over 2h\n"));
+        assert_eq!(
+            (e.line, e.msg),
+            (8, "too many slope rules in this section (at most 4)")
+        );
         assert_eq!(
             err("[target a]\nwarn = VmRSS > 1\n").line,
             1,

@@ -11,7 +11,8 @@ use crate::config::{
 };
 use crate::line::{push_timestamp, Line};
 use crate::out::{self, exit, Sink};
-use crate::policy::{evaluate, Kind, Level, RuleState, Transition};
+use crate::policy::slope::Ring;
+use crate::policy::{evaluate, Kind, Level, RuleState, Transition, MAX_SLOPE_RULES};
 use crate::proc::maps::MapsSummary;
 use crate::proc::meminfo::Meminfo;
 use crate::proc::status::Status;
@@ -203,6 +204,8 @@ struct Slot {
     /// Tracked::id, 0 = free
     id: u32,
     states: [RuleState; MAX_RULES],
+    /// the slope rules' points, in the order of the slope rules
+    rings: [Ring; MAX_SLOPE_RULES],
 }
 
 #[derive(Clone, Copy)]
@@ -230,6 +233,7 @@ struct Policy<'c> {
     system_target: Option<usize>,
     slots: [Slot; MAX_SLOTS],
     sys_states: [RuleState; MAX_RULES],
+    sys_rings: [Ring; MAX_SLOPE_RULES],
     line: Line,
     mem_total: Option<u64>,
 }
@@ -250,6 +254,7 @@ impl Policy<'_> {
                 if let Some(s) = self.slots.get_mut(free) {
                     s.id = id;
                     s.states.iter_mut().for_each(RuleState::rebaseline);
+                    s.rings.iter_mut().for_each(|r| *r = Ring::default());
                 }
                 free
             }
@@ -534,19 +539,27 @@ impl Policy<'_> {
             return;
         };
         let t_ms = s.up_ns / 1_000_000;
+        let mut slopes = 0;
         for (ri, rule) in t.rules.iter().enumerate() {
+            let is_slope = matches!(rule.kind, Kind::Slope { .. });
+            slopes += usize::from(is_slope);
             let Some(v) = get(rule.field) else { continue };
-            let states = match slot_id {
+            let (states, rings) = match slot_id {
                 Some(id) => match self.slot_of(id) {
-                    Some(slot) => &mut slot.states,
+                    Some(slot) => (&mut slot.states, &mut slot.rings),
                     None => return, // no free slot: logged once at start-up sizing
                 },
-                None => &mut self.sys_states,
+                None => (&mut self.sys_states, &mut self.sys_rings),
             };
             let Some(st) = states.get_mut(ri) else {
                 continue;
             };
-            if let Some(tr) = evaluate(rule, st, t_ms, v, mem_total) {
+            let ring = if is_slope {
+                rings.get_mut(slopes - 1)
+            } else {
+                None
+            };
+            if let Some(tr) = evaluate(rule, st, ring, t_ms, v, mem_total) {
                 self.transition(sink, s, who, ri, tr);
             }
         }
@@ -742,8 +755,10 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, count: Option<u64>) ->
         slots: core::array::from_fn(|_| Slot {
             id: 0,
             states: Default::default(),
+            rings: Default::default(),
         }),
         sys_states: Default::default(),
+        sys_rings: Default::default(),
         line: Line::new(),
         mem_total: None,
     };

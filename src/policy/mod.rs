@@ -68,14 +68,19 @@ pub enum Transition {
     Clear { value: u64 },
 }
 
-/// The memory of one rule for one process.
+/// Slope rules per section: each keeps a [`Ring`] per watched process, and
+/// only they do (a ring is 408 bytes, the rest of a rule's state 24), so
+/// the daemon's state is sized by slope rules, not by all rules.
+pub const MAX_SLOPE_RULES: usize = 4;
+
+/// The memory of one rule for one process; a slope rule's points are in a
+/// [`Ring`] of its own, passed to [`evaluate`] beside it.
 #[derive(Clone, Debug, Default)]
 pub struct RuleState {
     over: u16,
     pub fired: bool,
     /// when the actions last ran, monotonic ms
     last_action_ms: Option<u64>,
-    pub ring: Ring,
 }
 
 impl RuleState {
@@ -89,7 +94,7 @@ impl RuleState {
 /// it cannot say yet (field missing, slope still warming up).
 pub fn measure(
     rule: &Rule,
-    st: &mut RuleState,
+    ring: Option<&mut Ring>,
     t_ms: u64,
     value: u64,
     mem_total: Option<u64>,
@@ -101,21 +106,24 @@ pub fn measure(
             Some(value.saturating_mul(10_000) / total)
         }
         Kind::Slope { window_s } => {
-            st.ring.push(t_ms, value, window_s);
-            st.ring.leak_rate_kb_per_h(window_s)
+            let ring = ring?;
+            ring.push(t_ms, value, window_s);
+            ring.leak_rate_kb_per_h(window_s)
         }
     }
 }
 
 /// Evaluate one rule on one sample at time `t_ms` (monotonic milliseconds).
+/// `ring` is the rule's point history, needed by slope rules only.
 pub fn evaluate(
     rule: &Rule,
     st: &mut RuleState,
+    ring: Option<&mut Ring>,
     t_ms: u64,
     value: u64,
     mem_total: Option<u64>,
 ) -> Option<Transition> {
-    let m = measure(rule, st, t_ms, value, mem_total);
+    let m = measure(rule, ring, t_ms, value, mem_total);
     let Some(v) = m else {
         st.over = 0;
         return None;
@@ -183,7 +191,7 @@ mod tests {
         values
             .iter()
             .enumerate()
-            .map(|(i, &v)| evaluate(r, &mut st, i as u64 * step_s * 1000, v, Some(1000)))
+            .map(|(i, &v)| evaluate(r, &mut st, None, i as u64 * step_s * 1000, v, Some(1000)))
             .collect()
     }
 
@@ -257,31 +265,31 @@ mod tests {
         };
         let mut st = RuleState::default();
         // 60 of 1000 kB = 6 %: fine; 40 = 4 %: fires; 70 = 7 %: still below clear 8 %
-        assert_eq!(evaluate(&r, &mut st, 0, 60, Some(1000)), None);
+        assert_eq!(evaluate(&r, &mut st, None, 0, 60, Some(1000)), None);
         assert_eq!(
-            evaluate(&r, &mut st, 1000, 40, Some(1000)),
+            evaluate(&r, &mut st, None, 1000, 40, Some(1000)),
             Some(Transition::Fire {
                 value: 400,
                 act: true
             })
         );
-        assert_eq!(evaluate(&r, &mut st, 2000, 70, Some(1000)), None);
+        assert_eq!(evaluate(&r, &mut st, None, 2000, 70, Some(1000)), None);
         assert_eq!(
-            evaluate(&r, &mut st, 3000, 90, Some(1000)),
+            evaluate(&r, &mut st, None, 3000, 90, Some(1000)),
             Some(Transition::Clear { value: 900 })
         );
         // no MemTotal: cannot judge a percentage
-        assert_eq!(evaluate(&r, &mut st, 4000, 1, None), None);
+        assert_eq!(evaluate(&r, &mut st, None, 4000, 1, None), None);
     }
 
     #[test]
     fn rebaseline_forgets() {
         let r = rule(100, 100, 2, 0);
         let mut st = RuleState::default();
-        evaluate(&r, &mut st, 0, 200, None);
+        evaluate(&r, &mut st, None, 0, 200, None);
         st.rebaseline();
         assert_eq!(
-            evaluate(&r, &mut st, 1000, 200, None),
+            evaluate(&r, &mut st, None, 1000, 200, None),
             None,
             "debounce starts over"
         );
