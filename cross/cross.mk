@@ -16,17 +16,27 @@ CROSS_TEST_TARGETS ?= armv7-unknown-linux-musleabihf mips-unknown-linux-musl
 XCARGO := RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo --config cross/cargo-config.toml
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-.PHONY: cross-deps cross size cross-test dist
+# Targets build side by side, one per core: each is a single-threaded LTO
+# link plus a core (and, cold, a musl) build, so two cores halve the wall
+# time (cold: 16 min one by one on 2 cores). Each gets its own target dir,
+# since cargo locks a target dir for the whole build.
+CROSS_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CROSS_BINS := $(foreach t,$(CROSS_TARGETS),dist/$(t)/memdog)
+
+.PHONY: cross-deps cross size cross-test dist cross-force
 
 cross-deps:
 	@sh cross/install.sh
 
 cross: cross-deps
-	@for t in $(CROSS_TARGETS); do \
-	  MEMDOG_DISCARD=1 $(XCARGO) build --locked --release $(CROSS_FEATURE_ARGS) --target $$t -Zbuild-std=core -q || exit 1; \
-	  mkdir -p dist/$$t; llvm-strip --strip-all -o dist/$$t/memdog target/$$t/release/memdog || exit 1; \
-	done
-	@ls -l dist/*/memdog
+	@$(MAKE) --no-print-directory -j$(CROSS_JOBS) $(CROSS_BINS)
+	@ls -l $(CROSS_BINS)
+
+# always handed to cargo, which knows what is up to date
+dist/%/memdog: cross-force
+	@MEMDOG_DISCARD=1 CARGO_TARGET_DIR=target/cross/$* $(XCARGO) build --locked --release \
+	  $(CROSS_FEATURE_ARGS) --target $* -Zbuild-std=core -q
+	@mkdir -p dist/$* && llvm-strip --strip-all -o $@ target/cross/$*/$*/release/memdog
 
 size: cross $(BIN)
 	@sh cross/size.sh $(CROSS_TARGETS)

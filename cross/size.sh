@@ -11,7 +11,8 @@ fail=0
 sect() { llvm-readelf -SW "$1" | sed 's/^ *\[ *[0-9]*\] *//' | awk -v s="$2" '$1 == s { print $5 }' | { read h && printf '%d' "0x$h" || printf '-'; }; }
 printf '%-34s %9s %7s %7s %7s %7s %s\n' target bytes text rodata xz static "malloc/calloc/realloc/free"
 for t in "$@"; do
-  b=dist/$t/memdog; u=target/$t/release/memdog
+  b=dist/$t/memdog; u=target/cross/$t/$t/release/memdog
+  [ -f "$u" ] || { echo "size: $u missing: its allocator symbols cannot be checked (make cross)"; fail=1; }
   bytes=$(stat -c %s "$b")
   if readelf -lW "$b" | grep -q INTERP || readelf -dW "$b" 2>/dev/null | grep -q NEEDED; then static=no; fail=1; else static=yes; fi
   syms=$(nm "$u" 2>/dev/null | grep -Ew '(malloc|calloc|realloc|free)$' | awk '{print $NF}' | tr '\n' ' ')
