@@ -116,7 +116,14 @@ fn thirty_days_slope_within_5_percent_in_fixed_memory() {
         "--svg",
         svg.to_str().unwrap(),
     ]);
-    let (r1, m1) = maxrss_kb(&["report", day1.to_str().unwrap()]);
+    // the same work on both (the SVG too), so only the log's length differs
+    let svg1 = t.join("r1.svg");
+    let (r1, m1) = maxrss_kb(&[
+        "report",
+        day1.to_str().unwrap(),
+        "--svg",
+        svg1.to_str().unwrap(),
+    ]);
     let s = slope_of(&r30, "app");
     assert!(
         (s - 412.0).abs() <= 412.0 * 0.05,
@@ -127,9 +134,15 @@ fn thirty_days_slope_within_5_percent_in_fixed_memory() {
     assert!(r30.contains("== system") && r30.contains("verdict: no growth"));
     assert!((slope_of(&r1, "app") - 412.0).abs() <= 412.0 * 0.05);
     eprintln!("report maxrss: 1 day {m1} kB, 30 days {m30} kB");
+    // maxrss of this debug build swings by up to ~300 kB between identical
+    // runs (file-backed pages of the 10 MB binary, even with ASLR off);
+    // memory that grew with the log would add about the log's size (the
+    // 30-day log is 830 kB, 30x the 1-day one)
+    let month_bytes = std::fs::metadata(&month).unwrap().len() / 1024;
+    assert!(month_bytes > 512, "{month_bytes} kB");
     assert!(
-        m30 <= m1 + 64,
-        "memory must not grow with the log: {m1} vs {m30} kB"
+        m30 <= m1 + 512,
+        "memory must not grow with the log: {m1} vs {m30} kB for a {month_bytes} kB log"
     );
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
