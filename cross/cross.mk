@@ -32,9 +32,10 @@ cross: cross-deps
 	@$(MAKE) --no-print-directory -j$(CROSS_JOBS) $(CROSS_BINS)
 	@ls -l $(CROSS_BINS)
 
-# always handed to cargo, which knows what is up to date
+# always handed to cargo, which knows what is up to date; `+` hands it
+# make's jobserver, so the builds share the -j tokens
 dist/%/memdog: cross-force
-	@MEMDOG_DISCARD=1 CARGO_TARGET_DIR=target/cross/$* $(XCARGO) build --locked --release \
+	+@MEMDOG_DISCARD=1 CARGO_TARGET_DIR=target/cross/$* $(XCARGO) build --locked --release \
 	  $(CROSS_FEATURE_ARGS) --target $* -Zbuild-std=core -q
 	@mkdir -p dist/$* && llvm-strip --strip-all -o $@ target/cross/$*/$*/release/memdog
 
