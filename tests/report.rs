@@ -109,21 +109,18 @@ fn thirty_days_slope_within_5_percent_in_fixed_memory() {
     let month = t.join("month.log");
     std::fs::write(&day1, synthetic(1)).unwrap();
     std::fs::write(&month, synthetic(30)).unwrap();
-    let svg = t.join("r.svg");
-    let (r30, m30) = maxrss_kb(&[
-        "report",
-        month.to_str().unwrap(),
-        "--svg",
-        svg.to_str().unwrap(),
-    ]);
     // the same work on both (the SVG too), so only the log's length differs
-    let svg1 = t.join("r1.svg");
-    let (r1, m1) = maxrss_kb(&[
-        "report",
-        day1.to_str().unwrap(),
-        "--svg",
-        svg1.to_str().unwrap(),
-    ]);
+    let report = |log: &std::path::Path, svg: &std::path::Path| {
+        maxrss_kb(&[
+            "report",
+            log.to_str().unwrap(),
+            "--svg",
+            svg.to_str().unwrap(),
+        ])
+    };
+    let svg = t.join("r.svg");
+    let (r30, m30) = report(&month, &svg);
+    let (r1, m1) = report(&day1, &t.join("r1.svg"));
     let s = slope_of(&r30, "app");
     assert!(
         (s - 412.0).abs() <= 412.0 * 0.05,
