@@ -647,26 +647,51 @@ pub fn monotonic_ns() -> u64 {
 }
 
 /// Wall clock: seconds and nanoseconds since the epoch.
-#[allow(clippy::unnecessary_cast)] // time_t is 32-bit on some targets
 pub fn realtime() -> (i64, u32) {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-    (ts.tv_sec as i64, ts.tv_nsec as u32)
+    clock(libc::CLOCK_REALTIME).unwrap_or((0, 0))
 }
 
-fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+fn clock_ns(clock_id: libc::clockid_t) -> Option<u64> {
+    let (s, ns) = clock(clock_id)?;
+    Some((s as u64).wrapping_mul(1_000_000_000) + u64::from(ns))
+}
+
+/// clock_gettime(2) by syscall with a 64-bit `time_t` on every target. The
+/// libc crate's 32-bit `timespec` binds musl's time32 `clock_gettime`, which
+/// fails with EOVERFLOW from 2038 on: ARM and MIPS boards would log 1970.
+/// (A syscall, not the vDSO: about a microsecond, three times a sample.)
+fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
+    // struct __kernel_timespec: two 64-bit fields on every architecture
+    let mut ts = [0i64; 2];
+    let r = unsafe { libc::syscall(SYS_CLOCK_GETTIME_64, clock_id, ts.as_mut_ptr()) };
+    #[cfg(target_pointer_width = "32")]
+    if r != 0 {
+        // kernels before 5.1: the 32-bit call, good until 2038
+        let mut t32 = [0i32; 2];
+        let r = unsafe { libc::syscall(libc::SYS_clock_gettime, clock_id, t32.as_mut_ptr()) };
+        if r != 0 {
+            return None;
+        }
+        ts = [i64::from(t32[0]), i64::from(t32[1])];
+    }
+    #[cfg(target_pointer_width = "64")]
+    if r != 0 {
         return None;
     }
-    Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+    Some((ts[0], ts[1] as u32))
 }
+
+/// The clock_gettime taking a 64-bit timespec: the plain one on 64-bit
+/// targets, clock_gettime64 (Linux 5.1) on 32-bit ones, whose number the
+/// libc crate does not name for ARM and MIPS musl.
+#[cfg(target_pointer_width = "64")]
+const SYS_CLOCK_GETTIME_64: libc::c_long = libc::SYS_clock_gettime;
+#[cfg(all(target_pointer_width = "32", target_arch = "arm"))]
+const SYS_CLOCK_GETTIME_64: libc::c_long = 403;
+#[cfg(all(target_pointer_width = "32", target_arch = "mips"))]
+const SYS_CLOCK_GETTIME_64: libc::c_long = 4000 + 403;
+#[cfg(all(target_pointer_width = "32", target_arch = "x86"))]
+const SYS_CLOCK_GETTIME_64: libc::c_long = 403;
 
 /// Sleep until the CLOCK_MONOTONIC deadline `ns`. Returns early (false) if a
 /// signal arrived, so the caller can look at its flags.
@@ -788,5 +813,26 @@ pub mod signals {
 
     pub fn take_hup() -> bool {
         HUP.swap(false, Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Run under qemu for ARM and big-endian MIPS by `make cross-test`: the
+    // clock_gettime64 syscall path of 32-bit targets.
+    #[test]
+    fn clocks_agree_with_std() {
+        let (s, ns) = super::realtime();
+        let std_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((s - std_s).abs() <= 2, "{s} vs {std_s}");
+        assert!(ns < 1_000_000_000);
+        let (m1, b) = (super::monotonic_ns(), super::boottime_ns());
+        assert!(m1 > 0 && b >= m1, "{m1} {b}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let m2 = super::monotonic_ns();
+        assert!(m2 - m1 >= 20_000_000, "{m1} {m2}");
     }
 }
