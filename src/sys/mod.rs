@@ -656,42 +656,45 @@ fn clock_ns(clock_id: libc::clockid_t) -> Option<u64> {
     Some((s as u64).wrapping_mul(1_000_000_000) + u64::from(ns))
 }
 
-/// clock_gettime(2) by syscall with a 64-bit `time_t` on every target. The
+/// clock_gettime(2). 64-bit targets: libc's, through the vDSO (and visible
+/// to libfaketime, which the wall-clock tests use).
+#[cfg(target_pointer_width = "64")]
+fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    if unsafe { libc::clock_gettime(clock_id, &mut ts) } != 0 {
+        return None;
+    }
+    Some((ts.tv_sec, ts.tv_nsec as u32))
+}
+
+/// clock_gettime(2) on 32-bit targets: by syscall, with a 64-bit time_t. The
 /// libc crate's 32-bit `timespec` binds musl's time32 `clock_gettime`, which
 /// fails with EOVERFLOW from 2038 on: ARM and MIPS boards would log 1970.
-/// (A syscall, not the vDSO: about a microsecond, three times a sample.)
+/// clock_gettime64 came with Linux 5.1; older kernels get the 32-bit call.
+#[cfg(target_pointer_width = "32")]
 fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
-    // struct __kernel_timespec: two 64-bit fields on every architecture
+    // struct __kernel_timespec: two 64-bit fields
     let mut ts = [0i64; 2];
-    let r = unsafe { libc::syscall(SYS_CLOCK_GETTIME_64, clock_id, ts.as_mut_ptr()) };
-    #[cfg(target_pointer_width = "32")]
-    if r != 0 {
-        // kernels before 5.1: the 32-bit call, good until 2038
+    if unsafe { libc::syscall(SYS_CLOCK_GETTIME64, clock_id, ts.as_mut_ptr()) } != 0 {
         let mut t32 = [0i32; 2];
-        let r = unsafe { libc::syscall(libc::SYS_clock_gettime, clock_id, t32.as_mut_ptr()) };
-        if r != 0 {
+        if unsafe { libc::syscall(libc::SYS_clock_gettime, clock_id, t32.as_mut_ptr()) } != 0 {
             return None;
         }
         ts = [i64::from(t32[0]), i64::from(t32[1])];
     }
-    #[cfg(target_pointer_width = "64")]
-    if r != 0 {
-        return None;
-    }
     Some((ts[0], ts[1] as u32))
 }
 
-/// The clock_gettime taking a 64-bit timespec: the plain one on 64-bit
-/// targets, clock_gettime64 (Linux 5.1) on 32-bit ones, whose number the
-/// libc crate does not name for ARM and MIPS musl.
-#[cfg(target_pointer_width = "64")]
-const SYS_CLOCK_GETTIME_64: libc::c_long = libc::SYS_clock_gettime;
+/// The libc crate does not name clock_gettime64 for ARM and MIPS musl.
 #[cfg(all(target_pointer_width = "32", target_arch = "arm"))]
-const SYS_CLOCK_GETTIME_64: libc::c_long = 403;
+const SYS_CLOCK_GETTIME64: libc::c_long = 403;
 #[cfg(all(target_pointer_width = "32", target_arch = "mips"))]
-const SYS_CLOCK_GETTIME_64: libc::c_long = 4000 + 403;
+const SYS_CLOCK_GETTIME64: libc::c_long = 4000 + 403;
 #[cfg(all(target_pointer_width = "32", target_arch = "x86"))]
-const SYS_CLOCK_GETTIME_64: libc::c_long = 403;
+const SYS_CLOCK_GETTIME64: libc::c_long = 403;
 
 /// Sleep until the CLOCK_MONOTONIC deadline `ns`. Returns early (false) if a
 /// signal arrived, so the caller can look at its flags.
@@ -818,8 +821,8 @@ pub mod signals {
 
 #[cfg(test)]
 mod tests {
-    // Run under qemu for ARM and big-endian MIPS by `make cross-test`: the
-    // clock_gettime64 syscall path of 32-bit targets.
+    // Run under qemu for ARM and big-endian MIPS by `make cross-test`: there
+    // it checks the clock_gettime64 syscall path of 32-bit targets.
     #[test]
     fn clocks_agree_with_std() {
         let (s, ns) = super::realtime();
