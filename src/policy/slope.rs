@@ -19,9 +19,8 @@ pub const MIN_R2_PCT: i64 = 60;
 /// one-time step makes one half steep, but the other half is flat noise.
 pub const MIN_HALF_R2_PCT: i64 = 25;
 
-/// 32-bit points: the daemon keeps a ring per rule per watched process (64
-/// rings for 8 processes x 8 rules), so halving a point halves most of its
-/// state memory.
+/// 32-bit points: the daemon keeps a ring per slope rule per watched process
+/// (up to 4 x 9), most of its rule state, so halving a point halves that.
 #[derive(Clone, Debug)]
 pub struct Ring {
     /// time of `t`'s zero, ms; moved up to the oldest point when an offset
@@ -134,11 +133,6 @@ impl Ring {
             }
         }
         self.base_ms += u64::from(shift);
-    }
-
-    /// The points, oldest first.
-    pub fn points(&self) -> impl Iterator<Item = (u64, u64)> + Clone + '_ {
-        (0..self.len).map(|i| self.at(i))
     }
 
     /// Keep at most one point per window/RING_CAP; drop points older than the window.
