@@ -820,10 +820,8 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     };
     let dry_run = opts.dry_run || cfg.dry_run;
     let mut sink = Sink::stdout();
-    if let Err(e) = sink.open(cfg.log.as_deref(), cfg.log_size, cfg.log_files) {
-        let p = cfg.log.as_deref().unwrap_or_default();
-        out::error(&[b"cannot open log ", p, b": ", e.text().as_bytes()]);
-        return exit::FAILURE;
+    if let Err(code) = out::open_log(&mut sink, cfg.log.as_deref(), cfg.log_size, cfg.log_files) {
+        return code;
     }
     if let Err(code) = out::attach_syslog(
         &mut sink,

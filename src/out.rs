@@ -301,6 +301,20 @@ fn write_to(dest: &mut Dest, data: &[u8]) -> Result<(), Errno> {
     }
 }
 
+/// Point a sink at `log` (stdout when None); an unopenable log is one clear
+/// error at start. Returns the exit code on failure, like [`attach_syslog`].
+pub fn open_log(sink: &mut Sink, log: Option<&[u8]>, limit: u64, files: u32) -> Result<(), i32> {
+    sink.open(log, limit, files).map_err(|e| {
+        error(&[
+            b"cannot open log ",
+            log.unwrap_or_default(),
+            b": ",
+            e.text().as_bytes(),
+        ]);
+        exit::FAILURE
+    })
+}
+
 /// Attach syslog outputs to a sink; a missing /dev/log or a bad address is
 /// a clear error at start, not silence later.
 pub fn attach_syslog(

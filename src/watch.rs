@@ -665,10 +665,8 @@ pub fn run(w: Watch) -> i32 {
         return code;
     }
     let mut sink = Sink::stdout();
-    if let Err(e) = sink.open(w.log, w.log_size, w.log_files) {
-        let path = w.log.unwrap_or_default();
-        out::error(&[b"cannot open log ", path, b": ", e.text().as_bytes()]);
-        return exit::FAILURE;
+    if let Err(code) = out::open_log(&mut sink, w.log, w.log_size, w.log_files) {
+        return code;
     }
     if let Err(code) = out::attach_syslog(&mut sink, w.syslog, w.syslog_remote) {
         return code;
