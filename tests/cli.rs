@@ -123,10 +123,16 @@ fn unreadable_proc_is_permission_denied() {
     one_error_line(&as_nobody(), 4, "/1/stat: permission denied");
 }
 
-/// `memdog watch --pid 1 --count 1` on `root`, as user nobody.
+/// `memdog watch --pid 1 --count 1` on `root`, as user nobody. The binary
+/// is copied beside `root` first: the build tree may be in a directory
+/// nobody cannot enter (a checkout in `mktemp -d` is mode 0700).
 fn watch_as_nobody(root: &std::path::Path) -> std::process::Output {
+    let exe = root.with_file_name("memdog");
+    if !exe.exists() {
+        std::fs::copy(bin(), &exe).unwrap();
+    }
     run_bounded(
-        Command::new(bin())
+        Command::new(&exe)
             .args([
                 "watch",
                 "--pid",
@@ -192,20 +198,7 @@ fn real_hidepid_proc_as_nobody() {
         eprintln!("note: cannot mount proc with hidepid here; skipped");
         return;
     }
-    let o = run_bounded(
-        Command::new(bin())
-            .args([
-                "watch",
-                "--pid",
-                "1",
-                "--count",
-                "1",
-                "--proc-root",
-                mnt.to_str().unwrap(),
-            ])
-            .uid(65534)
-            .gid(65534),
-    );
+    let o = watch_as_nobody(&mnt);
     let _ = Command::new("umount").arg(&mnt).status();
     one_error_line(&o, 4, "permission denied (run as root, or check hidepid=)");
 }

@@ -20,11 +20,7 @@ pub fn memdog(args: &[&str]) -> Output {
 
 pub fn run_bounded(cmd: &mut Command) -> Output {
     use std::process::Stdio;
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_retry(cmd.stdout(Stdio::piped()).stderr(Stdio::piped()));
     let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let t_out = std::thread::spawn(move || {
         let mut v = Vec::new();
