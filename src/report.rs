@@ -213,10 +213,11 @@ fn merge(a: Bin, b: Bin) -> Bin {
         (0, _) => b,
         (_, 0) => a,
         _ => Bin {
-            n: a.n + b.n,
+            n: a.n.saturating_add(b.n),
             min: a.min.min(b.min),
             max: a.max.max(b.max),
-            sum: a.sum + b.sum,
+            // kB values near u64::MAX come only from hostile logs: clamp, never wrap
+            sum: a.sum.saturating_add(b.sum),
         },
     }
 }
@@ -845,5 +846,23 @@ mod tests {
         let (slope, r2) = s.slope();
         assert!((slope - 600.0).abs() < 1e-6, "{slope}");
         assert!(r2 > 0.999);
+    }
+
+    #[test]
+    fn huge_values_saturate() {
+        // cargo fuzz report crash: two samples of 1.1e19 kB in one bin overflowed the bin sum
+        let v = b"VmRSS:\t 11111111111111111111 kB";
+        let mut r = Report::new(None);
+        for _ in 0..2 {
+            r.feed_line(b"2026-11-24-10:00:00");
+            r.feed_line(v);
+        }
+        let null = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .unwrap();
+        use std::os::fd::AsRawFd;
+        r.csv(null.as_raw_fd());
+        r.svg(null.as_raw_fd());
     }
 }
