@@ -36,6 +36,17 @@ for t in "$@"; do
   $q $b watch --pid self --count 2 --interval 10ms --fields VmRSS,Threads > "$tmp/live" 2>&1 || { echo "smoke: $t live watch failed"; cat "$tmp/live"; fail=1; }
   grep -q ' Threads=' "$tmp/live" || { echo "smoke: $t live watch printed no sample"; cat "$tmp/live"; fail=1; }
   runs=$((runs + 1))
+  # `check` of a config, and as root the refusal of a world-writable one:
+  # sys::mode_of reads st_mode at a per-architecture offset
+  for m in 644 606; do
+    cp board-configs/default.conf "$tmp/c$m.conf"; chmod $m "$tmp/c$m.conf"
+    { $host check "$tmp/c$m.conf"; echo "exit $?"; } > "$tmp/host" 2>&1
+    { $q $b check "$tmp/c$m.conf"; echo "exit $?"; } > "$tmp/cross" 2>&1
+    runs=$((runs + 1))
+    if ! cmp -s "$tmp/host" "$tmp/cross"; then
+      echo "smoke: $t differs from host on: memdog check (mode $m)"; diff "$tmp/host" "$tmp/cross" | head -20; fail=1
+    fi
+  done
   # a board build without `report` says so in one line and exits 2 (usage)
   case " ${CROSS_FEATURES:-} " in *" report "*) ;; *)
     $q $b report tests/fixtures/none.log > "$tmp/rep" 2>&1; rc=$?

@@ -150,13 +150,13 @@ impl Fd {
         }
     }
 
-    /// Size of the open file in bytes.
+    /// Size of the file in bytes, by seeking to its end: for the append-only
+    /// log (writes go to the end whatever the offset). lseek rather than
+    /// fstat: musl's fstat carries a statx fallback of 1.1-1.2 KB.
     pub fn size(&self) -> Result<u64, Errno> {
-        let mut st: libc::stat = unsafe { core::mem::zeroed() };
-        if unsafe { libc::fstat(self.0, &mut st) } == 0 {
-            Ok(st.st_size as u64)
-        } else {
-            Err(Errno::last())
+        match unsafe { libc::lseek(self.0, 0, libc::SEEK_END) } {
+            n if n >= 0 => Ok(n as u64),
+            _ => Err(Errno::last()),
         }
     }
 
@@ -368,14 +368,28 @@ pub fn geteuid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-/// Permission bits of an open file.
+/// Permission bits of an open file, by the bare fstat syscall: musl's fstat
+/// goes through fstatat with a statx fallback (1.1-1.2 KB). Only st_mode is
+/// read, at its offset in the kernel's struct (stat64 on 32-bit ARM and MIPS).
 pub fn mode_of(fd: &Fd) -> Result<u32, Errno> {
-    let mut st: libc::stat = unsafe { core::mem::zeroed() };
-    if unsafe { libc::fstat(fd.0, &mut st) } == 0 {
-        Ok(st.st_mode & 0o7777)
-    } else {
-        Err(Errno::last())
+    #[cfg(target_arch = "x86_64")]
+    const MODE_AT: usize = 24; // st_dev, st_ino, st_nlink: 8 bytes each
+    #[cfg(any(target_arch = "aarch64", target_arch = "arm"))]
+    const MODE_AT: usize = 16; // asm-generic stat; ARM stat64: st_dev 8, pad 4, __st_ino 4
+    #[cfg(target_arch = "mips")]
+    const MODE_AT: usize = 24; // o32 stat64: st_dev 4, st_pad0 12, st_ino 8
+    #[cfg(target_pointer_width = "64")]
+    const SYS_FSTAT: libc::c_long = libc::SYS_fstat;
+    #[cfg(target_pointer_width = "32")]
+    const SYS_FSTAT: libc::c_long = libc::SYS_fstat64;
+    // larger than any of these structs (at most 144 bytes), 8-aligned
+    let mut st = [0u64; 32];
+    if unsafe { libc::syscall(SYS_FSTAT, fd.0, st.as_mut_ptr()) } != 0 {
+        return Err(Errno::last());
     }
+    // SAFETY: MODE_AT + 4 is inside `st`, and 4-aligned
+    let m = unsafe { st.as_ptr().cast::<u8>().add(MODE_AT).cast::<u32>().read() };
+    Ok(m & 0o7777)
 }
 
 /// Arguments and environment for an exec, as NUL-terminated strings in one
@@ -468,10 +482,7 @@ impl ExecArgs {
         for (i, off) in self.envp.iter().take(self.envc).enumerate() {
             envp[i] = unsafe { base.add(*off) };
         }
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(Errno::last());
-        }
+        let pid = fork()?;
         if pid == 0 {
             unsafe {
                 libc::setpgid(0, 0);
@@ -484,7 +495,7 @@ impl ExecArgs {
                 libc::_exit(127);
             }
         }
-        Ok(pid as u32)
+        Ok(pid)
     }
 }
 
@@ -524,14 +535,24 @@ pub fn reboot() -> Errno {
     Errno::last()
 }
 
+/// fork(2) as the bare syscall: clone(SIGCHLD), which is fork on every
+/// architecture (the other arguments are zero, so their per-arch order does
+/// not matter). musl's fork() takes its internal locks and runs the atfork
+/// and thread bookkeeping of a threaded program, which links in its rwlock,
+/// futex wait and vDSO lookup: 3-4 KB of a board binary that never starts a
+/// thread. musl's own view of the thread id stays the parent's in the child,
+/// so nothing here may use raise() or abort() (see `abort`).
+pub fn fork() -> Result<u32, Errno> {
+    match unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0) } {
+        pid if pid >= 0 => Ok(pid as u32),
+        _ => Err(Errno::last()),
+    }
+}
+
 /// Detach from the terminal for busybox init: fork, setsid, chdir /, stdio
 /// to /dev/null. Returns in the child; the parent exits 0.
 pub fn daemonize() -> Result<(), Errno> {
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(Errno::last());
-    }
-    if pid > 0 {
+    if fork()? > 0 {
         exit(0);
     }
     unsafe {
@@ -656,9 +677,21 @@ fn clock_ns(clock_id: libc::clockid_t) -> Option<u64> {
     Some((s as u64).wrapping_mul(1_000_000_000) + u64::from(ns))
 }
 
-/// clock_gettime(2). 64-bit targets: libc's, through the vDSO (and visible
-/// to libfaketime, which the wall-clock tests use).
-#[cfg(target_pointer_width = "64")]
+/// clock_gettime(2) on 64-bit musl (board) builds: by syscall. musl's goes
+/// through the vDSO, whose ELF symbol lookup is ~1.4 KB of a board binary;
+/// a sample reads the clock a few times, a syscall is well under 1 us.
+#[cfg(all(target_pointer_width = "64", target_env = "musl"))]
+fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
+    let mut ts = [0i64; 2];
+    if unsafe { libc::syscall(libc::SYS_clock_gettime, clock_id, ts.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    Some((ts[0], ts[1] as u32))
+}
+
+/// clock_gettime(2) on 64-bit glibc (host) builds: libc's, through the vDSO
+/// (and visible to libfaketime, which the wall-clock tests use).
+#[cfg(all(target_pointer_width = "64", not(target_env = "musl")))]
 fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -697,7 +730,39 @@ const SYS_CLOCK_GETTIME64: libc::c_long = 4000 + 403;
 const SYS_CLOCK_GETTIME64: libc::c_long = 403;
 
 /// Sleep until the CLOCK_MONOTONIC deadline `ns`. Returns early (false) if a
-/// signal arrived, so the caller can look at its flags.
+/// signal arrived, so the caller can look at its flags. Board (musl) builds
+/// make the bare syscall: musl's clock_nanosleep is a thread cancellation
+/// point and links in that machinery; 32-bit ones use the 64-bit time call
+/// (Linux 5.1+, where the 32-bit one may be configured out) and fall back.
+#[cfg(target_env = "musl")]
+pub fn sleep_until_monotonic(ns: u64) -> bool {
+    let ts = [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
+    let sleep = |nr: libc::c_long, ts: *const libc::c_void| {
+        let (mono, abs) = (libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME);
+        unsafe { libc::syscall(nr, mono, abs, ts, core::ptr::null_mut::<i64>()) == 0 }
+    };
+    #[cfg(target_pointer_width = "32")]
+    {
+        if sleep(SYS_CLOCK_NANOSLEEP_TIME64, ts.as_ptr().cast()) {
+            return true;
+        }
+        if Errno::last().0 != libc::ENOSYS {
+            return false;
+        }
+        let t32 = [ts[0] as i32, ts[1] as i32];
+        sleep(libc::SYS_clock_nanosleep, t32.as_ptr().cast())
+    }
+    #[cfg(target_pointer_width = "64")]
+    sleep(libc::SYS_clock_nanosleep, ts.as_ptr().cast())
+}
+
+#[cfg(all(target_pointer_width = "32", target_arch = "arm"))]
+const SYS_CLOCK_NANOSLEEP_TIME64: libc::c_long = 407;
+#[cfg(all(target_pointer_width = "32", target_arch = "mips"))]
+const SYS_CLOCK_NANOSLEEP_TIME64: libc::c_long = 4000 + 407;
+
+/// glibc (host) builds: libc's, which libfaketime sees.
+#[cfg(not(target_env = "musl"))]
 pub fn sleep_until_monotonic(ns: u64) -> bool {
     let ts = libc::timespec {
         #[allow(deprecated)] // libc still names 32-bit musl time_t; musl 1.2 keeps the time32 symbols
@@ -734,8 +799,14 @@ pub fn exit(code: i32) -> ! {
 }
 
 /// Abort on panic: the agent's contract is not to panic, this is the backstop.
+/// Like abort(3) but without raise(): musl's raise signals its cached thread
+/// id, which after the bare `fork` is the parent's.
 pub fn abort() -> ! {
-    unsafe { libc::abort() }
+    unsafe {
+        libc::signal(libc::SIGABRT, libc::SIG_DFL);
+        libc::kill(libc::getpid(), libc::SIGABRT);
+        libc::_exit(134)
+    }
 }
 
 /// The process arguments as byte slices.
@@ -837,5 +908,38 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         let m2 = super::monotonic_ns();
         assert!(m2 - m1 >= 20_000_000, "{m1} {m2}");
+    }
+
+    // mode_of reads st_mode at a per-arch offset of the kernel's struct and
+    // size() seeks to the end: checked on the host and, by `make
+    // cross-test`, under qemu for ARM and big-endian MIPS.
+    #[test]
+    fn mode_and_size_of_an_open_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("memdog-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (mode, len) in [(0o602u32, 0usize), (0o640, 5000), (0o4755, 17)] {
+            let f = dir.join(format!("f{mode:o}"));
+            std::fs::write(&f, vec![b'x'; len]).unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            let p = super::path::PathBuf::from(f.to_str().unwrap().as_bytes());
+            let fd = super::Fd::open_append(&p).unwrap();
+            assert_eq!(super::mode_of(&fd).unwrap(), mode, "{f:?}");
+            assert_eq!(super::Fd::size(&fd).unwrap(), len as u64);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    // the bare fork: the child runs, exits with its own code, and is reaped
+    #[test]
+    fn bare_fork_and_wait() {
+        let pid = super::fork().unwrap();
+        if pid == 0 {
+            super::exit(42);
+        }
+        let mut status = 0;
+        let r = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+        assert_eq!(r, pid as i32);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 42);
     }
 }
