@@ -18,6 +18,7 @@ pub mod config;
 pub mod daemon;
 pub mod inspect;
 pub mod line;
+pub mod lz;
 pub mod num;
 pub mod out;
 pub mod policy;

@@ -20,6 +20,8 @@ fn help_documents_commands_fields_and_exit_codes() {
     let o = memdog(&["--help"]);
     assert!(o.status.success());
     let h = stdout(&o);
+    // packed by build.rs, unpacked by the binary: the text comes back whole
+    assert_eq!(h, include_str!("../src/help.txt"));
     for w in [
         "watch",
         "snapshot",
