@@ -164,10 +164,6 @@ pub struct UsageError<'a> {
     pub arg: &'a [u8],
 }
 
-fn err<'a, T>(what: &'static str, arg: &'a [u8]) -> Result<T, UsageError<'a>> {
-    Err(UsageError { what, arg })
-}
-
 pub const DEFAULT_PROC: &[u8] = b"/proc";
 /// Snapshot's table is held in a fixed array; 64 rows fill a serial console.
 pub const MAX_TOP: usize = 64;
@@ -191,7 +187,55 @@ pub fn parse_duration_ms(s: &[u8]) -> Option<u64> {
     (1..=7 * 86_400_000).contains(&ms).then_some(ms)
 }
 
-pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a>, UsageError<'a>> {
+pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I) -> Result<Command<'a>, UsageError<'a>> {
+    let mut args = Argv {
+        it: args,
+        err: UsageError { what: "", arg: b"" },
+    };
+    match command(&mut args) {
+        Ok(c) => Ok(c),
+        Err(Fail) => Err(args.err),
+    }
+}
+
+/// The arguments, and the first error found in them. Parsers return
+/// `Result<_, Fail>`, a bare marker: a `?` then only passes a flag up
+/// instead of copying a 4-word error through every frame (about 1 KB of a
+/// board binary).
+struct Argv<'a, I> {
+    it: I,
+    err: UsageError<'a>,
+}
+
+/// A bad command line; the message is in [`Argv::err`].
+struct Fail;
+
+impl<'a, I: Iterator<Item = &'a [u8]>> Argv<'a, I> {
+    fn next(&mut self) -> Option<&'a [u8]> {
+        self.it.next()
+    }
+
+    #[inline(never)]
+    fn error(&mut self, what: &'static str, arg: &'a [u8]) -> Fail {
+        self.err = UsageError { what, arg };
+        Fail
+    }
+
+    fn fail<T>(&mut self, what: &'static str, arg: &'a [u8]) -> Result<T, Fail> {
+        Err(self.error(what, arg))
+    }
+
+    /// The value after `flag`.
+    #[inline(never)]
+    fn value(&mut self, flag: &'a [u8]) -> Result<&'a [u8], Fail> {
+        match self.it.next() {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => self.fail("option needs a value", flag),
+        }
+    }
+}
+
+fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<Command<'a>, Fail> {
     let Some(sub) = args.next() else {
         return Ok(Command::Help);
     };
@@ -206,22 +250,19 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
             while let Some(a) = args.next() {
                 match a {
                     kw if is(kw, b"--rss") => rss = true,
-                    kw if is(kw, b"--proc-root") => root = value(&mut args, a)?,
+                    kw if is(kw, b"--proc-root") => root = args.value(a)?,
                     _ if pid.is_none() => {
-                        pid = Some(crate::num::parse_u32(a).filter(|&p| p > 0).ok_or(
-                            UsageError {
-                                what: "maps needs a process id",
-                                arg: a,
-                            },
-                        )?)
+                        pid = Some(
+                            crate::num::parse_u32(a)
+                                .filter(|&p| p > 0)
+                                .ok_or_else(|| args.error("maps needs a process id", a))?,
+                        )
                     }
-                    _ => return err("unknown option for maps", a),
+                    _ => return args.fail("unknown option for maps", a),
                 }
             }
-            let pid = pid.ok_or(UsageError {
-                what: "maps needs a process id: memdog maps PID",
-                arg: b"",
-            })?;
+            let pid =
+                pid.ok_or_else(|| args.error("maps needs a process id: memdog maps PID", b""))?;
             Ok(Command::Maps {
                 pid,
                 rss,
@@ -234,20 +275,19 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
                 (heapless::Vec::new(), None, None, None);
             while let Some(a) = args.next() {
                 match a {
-                    kw if is(kw, b"--svg") => svg = Some(value(&mut args, a)?),
-                    kw if is(kw, b"--csv") => csv = Some(value(&mut args, a)?),
-                    kw if is(kw, b"--target") => target = Some(value(&mut args, a)?),
+                    kw if is(kw, b"--svg") => svg = Some(args.value(a)?),
+                    kw if is(kw, b"--csv") => csv = Some(args.value(a)?),
+                    kw if is(kw, b"--target") => target = Some(args.value(a)?),
                     _ if a.starts_with(b"-") && a != b"-" => {
-                        return err("unknown option for report", a)
+                        return args.fail("unknown option for report", a)
                     }
-                    _ => files.push(a).map_err(|_| UsageError {
-                        what: "too many log files (at most 16)",
-                        arg: a,
-                    })?,
+                    _ => files
+                        .push(a)
+                        .map_err(|_| args.error("too many log files (at most 16)", a))?,
                 }
             }
             if files.is_empty() {
-                return err("report needs log files: memdog report memdog.log.3 ... memdog.log (or - for stdin)", b"");
+                return args.fail("report needs log files: memdog report memdog.log.3 ... memdog.log (or - for stdin)", b"");
             }
             Ok(Command::Report {
                 files,
@@ -260,29 +300,21 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Command<'a
             (Some(b"-c"), Some(f)) | (Some(f), None) if !f.starts_with(b"-") => {
                 Ok(Command::Check(f))
             }
-            (a, _) => err(
+            (a, _) => args.fail(
                 "check needs a config file: memdog check FILE",
                 a.unwrap_or(b""),
             ),
         },
-        _ => err(
+        _ => args.fail(
             "unknown command (expected watch, snapshot, run or check)",
             sub,
         ),
     }
 }
 
-fn value<'a, I: Iterator<Item = &'a [u8]>>(
-    args: &mut I,
-    flag: &'a [u8],
-) -> Result<&'a [u8], UsageError<'a>> {
-    match args.next() {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => err("option needs a value", flag),
-    }
-}
-
-fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a>, UsageError<'a>> {
+fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
+    args: &mut Argv<'a, I>,
+) -> Result<Watch<'a>, Fail> {
     let mut w = Watch {
         specs: heapless::Vec::new(),
         interval_ms: 600_000,
@@ -299,14 +331,12 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
     while let Some(a) = args.next() {
         let spec = match a {
             kw if is(kw, b"--log-size") => {
-                let v = value(&mut args, a)?;
-                w.log_size =
-                    crate::config::parse_size(v)
-                        .filter(|&s| s >= 2048)
-                        .ok_or(UsageError {
-                            what: "--log-size needs a size of at least 2k, like 64k or 1M",
-                            arg: v,
-                        })?;
+                let v = args.value(a)?;
+                w.log_size = crate::config::parse_size(v)
+                    .filter(|&s| s >= 2048)
+                    .ok_or_else(|| {
+                        args.error("--log-size needs a size of at least 2k, like 64k or 1M", v)
+                    })?;
                 None
             }
             kw if is(kw, b"--syslog") => {
@@ -314,97 +344,100 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Watch<'a
                 None
             }
             kw if is(kw, b"--syslog-socket") => {
-                w.syslog = Some(value(&mut args, a)?);
+                w.syslog = Some(args.value(a)?);
                 None
             }
             kw if is(kw, b"--syslog-remote") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 if crate::syslog::parse_ipv4_port(v).is_none() {
-                    return err("--syslog-remote needs a numeric IPv4 address and port, like 192.168.1.10:514", v);
+                    return args.fail("--syslog-remote needs a numeric IPv4 address and port, like 192.168.1.10:514", v);
                 }
                 w.syslog_remote = Some(v);
                 None
             }
             kw if is(kw, b"--textfile") => {
-                w.textfile = Some(value(&mut args, a)?);
+                w.textfile = Some(args.value(a)?);
                 None
             }
             kw if is(kw, b"--log-files") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 w.log_files = crate::num::parse_u32(v)
                     .filter(|&n| (1..=16).contains(&n))
-                    .ok_or(UsageError {
-                        what: "--log-files needs a number from 1 to 16",
-                        arg: v,
-                    })?;
+                    .ok_or_else(|| args.error("--log-files needs a number from 1 to 16", v))?;
                 None
             }
             kw if is(kw, b"--pid") || is(kw, b"-p") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 if v == b"self" {
                     Some(Spec::SelfPid)
                 } else {
                     match crate::num::parse_u32(v) {
                         Some(p) if p > 0 => Some(Spec::Pid(p)),
-                        _ => return err("--pid needs a process id (a number > 0) or 'self'", v),
+                        _ => {
+                            return args
+                                .fail("--pid needs a process id (a number > 0) or 'self'", v)
+                        }
                     }
                 }
             }
-            kw if is(kw, b"--name") || is(kw, b"-n") => Some(Spec::Name(value(&mut args, a)?)),
-            kw if is(kw, b"--pidfile") => Some(Spec::Pidfile(value(&mut args, a)?)),
+            kw if is(kw, b"--name") || is(kw, b"-n") => Some(Spec::Name(args.value(a)?)),
+            kw if is(kw, b"--pidfile") => Some(Spec::Pidfile(args.value(a)?)),
             kw if is(kw, b"--interval") || is(kw, b"-i") => {
-                let v = value(&mut args, a)?;
-                w.interval_ms = parse_duration_ms(v).ok_or(UsageError {
-                    what: "--interval needs a duration from 1ms to 7d, like 600s, 10m, 500ms",
-                    arg: v,
+                let v = args.value(a)?;
+                w.interval_ms = parse_duration_ms(v).ok_or_else(|| {
+                    args.error(
+                        "--interval needs a duration from 1ms to 7d, like 600s, 10m, 500ms",
+                        v,
+                    )
                 })?;
                 None
             }
             kw if is(kw, b"--count") || is(kw, b"-c") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 match crate::num::parse_u64(v) {
                     Some(n) if n > 0 => w.count = Some(n),
-                    _ => return err("--count needs a number of samples > 0", v),
+                    _ => return args.fail("--count needs a number of samples > 0", v),
                 }
                 None
             }
             kw if is(kw, b"--fields") || is(kw, b"-f") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 let mut f = Fields(0);
                 for name in v.split(|&b| b == b',').filter(|n| !n.is_empty()) {
                     match field_index(name) {
                         Some(i) => f.0 |= 1 << i,
                         None => {
-                            return err("unknown field (see 'memdog --help' for the list)", name)
+                            return args
+                                .fail("unknown field (see 'memdog --help' for the list)", name)
                         }
                     }
                 }
                 if f.0 == 0 {
-                    return err("--fields needs at least one field", v);
+                    return args.fail("--fields needs at least one field", v);
                 }
                 w.fields = f;
                 None
             }
             kw if is(kw, b"--log") || is(kw, b"-l") => {
-                w.log = Some(value(&mut args, a)?);
+                w.log = Some(args.value(a)?);
                 None
             }
             kw if is(kw, b"--proc-root") => {
-                w.proc_root = value(&mut args, a)?;
+                w.proc_root = args.value(a)?;
                 None
             }
-            _ => return err("unknown option for watch", a),
+            _ => return args.fail("unknown option for watch", a),
         };
         if let Some(s) = spec {
             if w.specs.push(s).is_err() {
-                return err("too many targets (at most 16)", a);
+                return args.fail("too many targets (at most 16)", a);
             }
         }
     }
     Ok(w)
 }
 
-fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Dump<'a>, UsageError<'a>> {
+fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<Dump<'a>, Fail> {
     let mut d = Dump {
         pid: 0,
         region: crate::inspect::Region::Heap,
@@ -416,62 +449,51 @@ fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Dump<'a>,
         quiet: false,
         proc_root: DEFAULT_PROC,
     };
-    let num = |v: &'a [u8], what: &'static str, max: u64| {
-        crate::num::parse_u64(v)
-            .filter(|&n| n > 0 && n <= max)
-            .ok_or(UsageError { what, arg: v })
-    };
+    let num = |v: &[u8], max: u64| crate::num::parse_u64(v).filter(|&n| n > 0 && n <= max);
     while let Some(a) = args.next() {
         match a {
             kw if is(kw, b"--region") => {
-                let v = value(&mut args, a)?;
-                d.region = crate::inspect::parse_region(v).ok_or(UsageError {
-                    what: "--region needs heap, anon or START-END in hex",
-                    arg: v,
+                let v = args.value(a)?;
+                d.region = crate::inspect::parse_region(v).ok_or_else(|| {
+                    args.error("--region needs heap, anon or START-END in hex", v)
                 })?;
             }
             kw if is(kw, b"--min-len") || is(kw, b"-n") => {
-                d.min_len = num(
-                    value(&mut args, a)?,
-                    "--min-len needs a length from 1 to 256",
-                    256,
-                )? as usize
+                let v = args.value(a)?;
+                d.min_len = num(v, 256)
+                    .ok_or_else(|| args.error("--min-len needs a length from 1 to 256", v))?
+                    as usize;
             }
-            kw if is(kw, b"--raw") => d.raw = Some(value(&mut args, a)?),
+            kw if is(kw, b"--raw") => d.raw = Some(args.value(a)?),
             kw if is(kw, b"--quiet") || is(kw, b"-q") => d.quiet = true,
             kw if is(kw, b"--max-bytes") => {
-                d.max_bytes = num(
-                    value(&mut args, a)?,
-                    "--max-bytes needs a number of bytes > 0",
-                    u64::MAX,
-                )?
+                let v = args.value(a)?;
+                d.max_bytes = num(v, u64::MAX)
+                    .ok_or_else(|| args.error("--max-bytes needs a number of bytes > 0", v))?;
             }
             kw if is(kw, b"--top") => {
-                d.top = Some(num(
-                    value(&mut args, a)?,
-                    "--top needs a number from 1 to 64",
-                    64,
-                )? as usize)
+                let v = args.value(a)?;
+                d.top = Some(
+                    num(v, 64).ok_or_else(|| args.error("--top needs a number from 1 to 64", v))?
+                        as usize,
+                );
             }
             kw if is(kw, b"--diff") => {
-                let old = value(&mut args, a)?;
-                let new = value(&mut args, a)?;
+                let old = args.value(a)?;
+                let new = args.value(a)?;
                 d.diff = Some((old, new));
             }
-            kw if is(kw, b"--proc-root") => d.proc_root = value(&mut args, a)?,
+            kw if is(kw, b"--proc-root") => d.proc_root = args.value(a)?,
             _ if d.pid == 0 && d.diff.is_none() => {
                 d.pid = crate::num::parse_u32(a)
                     .filter(|&p| p > 0)
-                    .ok_or(UsageError {
-                        what: "dump needs a process id",
-                        arg: a,
-                    })?
+                    .ok_or_else(|| args.error("dump needs a process id", a))?
             }
-            _ => return err("unknown option for dump", a),
+            _ => return args.fail("unknown option for dump", a),
         }
     }
     if d.pid == 0 && d.diff.is_none() {
-        return err(
+        return args.fail(
             "dump needs a process id: memdog dump PID, or memdog dump --diff OLD NEW",
             b"",
         );
@@ -479,7 +501,7 @@ fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Dump<'a>,
     Ok(d)
 }
 
-fn parse_run<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Run<'a>, UsageError<'a>> {
+fn parse_run<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<Run<'a>, Fail> {
     let mut r = Run {
         config: b"",
         dry_run: false,
@@ -489,29 +511,26 @@ fn parse_run<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Run<'a>, U
     };
     while let Some(a) = args.next() {
         match a {
-            kw if is(kw, b"-c") || is(kw, b"--config") => r.config = value(&mut args, a)?,
+            kw if is(kw, b"-c") || is(kw, b"--config") => r.config = args.value(a)?,
             kw if is(kw, b"--dry-run") || is(kw, b"-n") => r.dry_run = true,
             kw if is(kw, b"--daemonize") || is(kw, b"-d") => r.daemonize = true,
-            kw if is(kw, b"--pidfile") => r.pidfile = Some(value(&mut args, a)?),
+            kw if is(kw, b"--pidfile") => r.pidfile = Some(args.value(a)?),
             kw if is(kw, b"--count") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 r.count = Some(
                     crate::num::parse_u64(v)
                         .filter(|&n| n > 0)
-                        .ok_or(UsageError {
-                            what: "--count needs a number of samples > 0",
-                            arg: v,
-                        })?,
+                        .ok_or_else(|| args.error("--count needs a number of samples > 0", v))?,
                 );
             }
-            _ => return err("unknown option for run", a),
+            _ => return args.fail("unknown option for run", a),
         }
     }
     if r.config.is_empty() {
-        return err("run needs a config: memdog run -c FILE", b"");
+        return args.fail("run needs a config: memdog run -c FILE", b"");
     }
     if r.daemonize && r.pidfile.is_none() {
-        return err(
+        return args.fail(
             "--daemonize needs --pidfile FILE so init scripts can find the daemon",
             b"--daemonize",
         );
@@ -520,8 +539,8 @@ fn parse_run<'a, I: Iterator<Item = &'a [u8]>>(mut args: I) -> Result<Run<'a>, U
 }
 
 fn parse_snapshot<'a, I: Iterator<Item = &'a [u8]>>(
-    mut args: I,
-) -> Result<Snapshot<'a>, UsageError<'a>> {
+    args: &mut Argv<'a, I>,
+) -> Result<Snapshot<'a>, Fail> {
     let mut s = Snapshot {
         top: 20,
         sort: SortKey::Rss,
@@ -530,24 +549,24 @@ fn parse_snapshot<'a, I: Iterator<Item = &'a [u8]>>(
     while let Some(a) = args.next() {
         match a {
             kw if is(kw, b"--top") || is(kw, b"-t") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 match crate::num::parse_u64(v) {
                     Some(n) if n > 0 && n <= MAX_TOP as u64 => s.top = n as usize,
-                    _ => return err("--top needs a number from 1 to 64", v),
+                    _ => return args.fail("--top needs a number from 1 to 64", v),
                 }
             }
             kw if is(kw, b"--sort") || is(kw, b"-s") => {
-                let v = value(&mut args, a)?;
+                let v = args.value(a)?;
                 s.sort = match v {
                     kw if is(kw, b"rss") => SortKey::Rss,
                     kw if is(kw, b"size") => SortKey::Size,
                     kw if is(kw, b"heap") => SortKey::Heap,
                     kw if is(kw, b"swap") => SortKey::Swap,
-                    _ => return err("--sort needs one of rss, size, heap, swap", v),
+                    _ => return args.fail("--sort needs one of rss, size, heap, swap", v),
                 };
             }
-            kw if is(kw, b"--proc-root") => s.proc_root = value(&mut args, a)?,
-            _ => return err("unknown option for snapshot", a),
+            kw if is(kw, b"--proc-root") => s.proc_root = args.value(a)?,
+            _ => return args.fail("unknown option for snapshot", a),
         }
     }
     Ok(s)

@@ -104,18 +104,22 @@ impl<'r> Reader<'r> {
 
     pub fn meminfo(&mut self) -> Result<Meminfo, ReadError> {
         let mut fd = self.open_meminfo()?;
-        self.meminfo_of(&mut fd)
+        let mut m = Meminfo::default();
+        self.meminfo_of(&mut fd, &mut m)?;
+        Ok(m)
     }
 
-    /// Read a held /proc/meminfo descriptor from the start.
-    pub fn meminfo_of(&mut self, fd: &mut Fd) -> Result<Meminfo, ReadError> {
+    /// Read a held /proc/meminfo descriptor from the start into `m`, in
+    /// place: a Meminfo is 2-3 KB, and returned by value it sat in two
+    /// stack frames of every sample.
+    pub fn meminfo_of(&mut self, fd: &mut Fd, m: &mut Meminfo) -> Result<(), ReadError> {
         fd.rewind()?;
-        let mut m = Meminfo::default();
+        m.clear();
         for_each_line_whole(fd, &mut self.buf, |l| m.feed_line(l))?;
         if m.is_empty() {
             return Err(ReadError::Malformed);
         }
-        Ok(m)
+        Ok(())
     }
 
     /// The pid written in a pidfile (first line, blanks trimmed).

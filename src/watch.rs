@@ -515,8 +515,9 @@ impl<'a> Watcher<'a> {
         if self.meminfo.is_none() {
             self.meminfo = self.reader.open_meminfo().ok();
         }
+        let mut mem = Meminfo::default();
         let m = match self.meminfo.as_mut() {
-            Some(fd) => self.reader.meminfo_of(fd),
+            Some(fd) => self.reader.meminfo_of(fd, &mut mem).map(|()| &mem),
             None => Err(ReadError::Gone),
         };
         if m.is_err() {
@@ -524,7 +525,7 @@ impl<'a> Watcher<'a> {
         }
         self.begin(s);
         self.line.push(b" meminfo");
-        match &m {
+        match m {
             Ok(m) => {
                 for key in [
                     &b"MemTotal"[..],
@@ -556,10 +557,10 @@ impl<'a> Watcher<'a> {
                     }
                 }
             }
-            Err(e) => self.line.kv_str(b"error", err_word(*e)),
+            Err(e) => self.line.kv_str(b"error", err_word(e)),
         }
         self.emit(sink, s);
-        if let Ok(m) = &m {
+        if let Ok(m) = m {
             obs.on_meminfo(sink, s, m);
         }
     }

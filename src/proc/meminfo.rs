@@ -49,6 +49,11 @@ impl Meminfo {
         m
     }
 
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.dropped = 0;
+    }
+
     pub fn feed_line(&mut self, line: &[u8]) {
         let Some((key, val)) = split_key(line) else {
             return;

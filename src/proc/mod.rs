@@ -22,9 +22,9 @@ pub struct LineStats {
 pub fn for_each_line<R: embedded_io::Read>(
     r: &mut R,
     buf: &mut [u8],
-    f: impl FnMut(&[u8]),
+    mut f: impl FnMut(&[u8]),
 ) -> Result<LineStats, R::Error> {
-    lines_until_eof(r, buf, false, f)
+    lines_until_eof(r, buf, false, &mut f)
 }
 
 /// Like [`for_each_line`] for files produced whole by one kernel `show`
@@ -35,16 +35,19 @@ pub fn for_each_line<R: embedded_io::Read>(
 pub fn for_each_line_whole<R: embedded_io::Read>(
     r: &mut R,
     buf: &mut [u8],
-    f: impl FnMut(&[u8]),
+    mut f: impl FnMut(&[u8]),
 ) -> Result<LineStats, R::Error> {
-    lines_until_eof(r, buf, true, f)
+    lines_until_eof(r, buf, true, &mut f)
 }
 
+/// One copy of the loop per reader type, not per caller: the line handler is
+/// called through a `dyn` (each inlined copy cost 300-600 bytes of a board
+/// binary).
 fn lines_until_eof<R: embedded_io::Read>(
     r: &mut R,
     buf: &mut [u8],
     short_is_eof: bool,
-    mut f: impl FnMut(&[u8]),
+    f: &mut dyn FnMut(&[u8]),
 ) -> Result<LineStats, R::Error> {
     let mut st = LineStats::default();
     let mut eof = false;
