@@ -36,6 +36,14 @@ for t in "$@"; do
   $q $b watch --pid self --count 2 --interval 10ms --fields VmRSS,Threads > "$tmp/live" 2>&1 || { echo "smoke: $t live watch failed"; cat "$tmp/live"; fail=1; }
   grep -q ' Threads=' "$tmp/live" || { echo "smoke: $t live watch printed no sample"; cat "$tmp/live"; fail=1; }
   runs=$((runs + 1))
+  # SIGTERM while asleep: handlers set with the kernel's sigaction layout of
+  # each architecture, the sleep cut short, a clean exit 0
+  $q $b watch --pid self --interval 10s --fields VmRSS > "$tmp/term" 2>&1 & p=$!
+  sleep 1; kill -TERM $p; wait $p; rc=$?
+  runs=$((runs + 1))
+  if [ $rc != 0 ] || ! grep -q ' VmRSS=' "$tmp/term"; then
+    echo "smoke: $t watch stopped by SIGTERM: exit $rc, expected 0 after one sample"; cat "$tmp/term"; fail=1
+  fi
   # `check` of a config, and as root the refusal of a world-writable one:
   # sys::mode_of reads st_mode at a per-architecture offset
   for m in 644 606; do

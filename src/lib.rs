@@ -7,6 +7,8 @@
 //! no panic on any input (malformed /proc text, arguments, files are values),
 //! and `unsafe` only in [`sys`].
 #![cfg_attr(not(test), no_std)]
+// inline asm (sys::raw) is unstable on MIPS; cross builds set RUSTC_BOOTSTRAP
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),

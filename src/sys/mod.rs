@@ -1,21 +1,39 @@
 //! The only module with `unsafe`: file descriptors, directory listing, clocks,
-//! signals and process control, as thin wrappers over libc. Everything above
+//! signals and process control, as thin wrappers over the kernel's system
+//! calls ([`raw`]); the C library is left only the process start-up (and,
+//! in glibc host builds, the clocks libfaketime intercepts). Everything above
 //! this module is safe Rust.
 #![allow(unsafe_code)]
 
 use core::ffi::c_char;
 
 pub mod path;
+mod raw;
 pub use path::PathBuf;
+use raw::{check, nr, sc3, sc4, sc6};
+
+/// A system call of up to three arguments, as a Result.
+fn sys3(n: usize, a: usize, b: usize, c: usize) -> Result<usize, Errno> {
+    check(unsafe { sc3(n, a, b, c) })
+}
+
+fn sys4(n: usize, a: usize, b: usize, c: usize, d: usize) -> Result<usize, Errno> {
+    check(unsafe { sc4(n, a, b, c, d) })
+}
+
+/// `AT_FDCWD` as a syscall argument.
+const CWD: usize = libc::AT_FDCWD as usize;
+
+/// A path argument: the NUL-terminated bytes of a PathBuf.
+fn cstr(p: &PathBuf) -> usize {
+    p.as_cstr_ptr() as usize
+}
 
 /// An errno value, e.g. `Errno(libc::ENOENT)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Errno(pub i32);
 
 impl Errno {
-    fn last() -> Errno {
-        Errno(errno())
-    }
     /// Short text for an errno, for one-line error messages.
     pub fn text(self) -> &'static str {
         match self.0 {
@@ -46,10 +64,6 @@ impl embedded_io::Error for Errno {
     }
 }
 
-fn errno() -> i32 {
-    unsafe { *libc::__errno_location() }
-}
-
 /// An owned file descriptor, closed on drop.
 pub struct Fd(i32);
 
@@ -76,14 +90,14 @@ impl Fd {
         if !path.is_valid() {
             return Err(Errno(libc::ENAMETOOLONG));
         }
+        // O_LARGEFILE as musl adds it: 32-bit targets read /proc/PID/mem
+        // above 2 GB and may hold big files
+        let flags = (flags | libc::O_LARGEFILE) as usize;
         loop {
-            let fd = unsafe { libc::open(path.as_cstr_ptr(), flags, mode as libc::c_uint) };
-            if fd >= 0 {
-                return Ok(Fd(fd));
-            }
-            let e = Errno::last();
-            if e.0 != libc::EINTR {
-                return Err(e);
+            match sys4(nr!(SYS_openat), CWD, cstr(path), flags, mode as usize) {
+                Ok(fd) => return Ok(Fd(fd as i32)),
+                Err(e) if e.0 == libc::EINTR => {}
+                Err(e) => return Err(e),
             }
         }
     }
@@ -104,21 +118,30 @@ impl Fd {
 
     /// Read from `offset` (pread), for /proc/PID/mem.
     pub fn read_at(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
+        let (fd, p, len) = (self.0 as usize, buf.as_mut_ptr() as usize, buf.len());
         loop {
-            let n = unsafe {
-                libc::pread(
-                    self.0,
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    offset as libc::off_t,
-                )
+            // 32-bit ABIs pass the 64-bit offset in an aligned register
+            // pair (after a pad argument), its words in memory order
+            #[cfg(target_pointer_width = "32")]
+            let r = {
+                let w: [u32; 2] = unsafe { core::mem::transmute(offset) };
+                unsafe {
+                    sc6(
+                        raw::SYS_PREAD64,
+                        fd,
+                        p,
+                        len,
+                        0,
+                        w[0] as usize,
+                        w[1] as usize,
+                    )
+                }
             };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = Errno::last();
-            if e.0 != libc::EINTR {
-                return Err(e);
+            #[cfg(target_pointer_width = "64")]
+            let r = unsafe { sc4(raw::SYS_PREAD64, fd, p, len, offset as usize) };
+            match check(r) {
+                Err(e) if e.0 == libc::EINTR => {}
+                other => return other,
             }
         }
     }
@@ -133,9 +156,16 @@ impl Fd {
             Ok(n) => n,
             Err(e) => return Err(e),
         };
-        let end = unsafe { libc::lseek(self.0, 0, libc::SEEK_END) };
-        if end >= n as libc::off_t {
-            unsafe { libc::ftruncate(self.0, end - n as libc::off_t) };
+        if let Ok(end) = self.size() {
+            if end >= n as u64 {
+                // a log stays far below 2 GB: the 32-bit length call suffices
+                let _ = sys3(
+                    nr!(SYS_ftruncate),
+                    self.0 as usize,
+                    (end - n as u64) as usize,
+                    0,
+                );
+            }
         }
         Err(Errno(libc::ENOSPC))
     }
@@ -143,35 +173,26 @@ impl Fd {
     /// Seek back to the start, so a held /proc file is generated afresh on the
     /// next read (procps reads /proc/meminfo this way since the 2.x kernels).
     pub fn rewind(&mut self) -> Result<(), Errno> {
-        if unsafe { libc::lseek(self.0, 0, libc::SEEK_SET) } == 0 {
-            Ok(())
-        } else {
-            Err(Errno::last())
-        }
+        sys3(nr!(SYS_lseek), self.0 as usize, 0, libc::SEEK_SET as usize).map(drop)
     }
 
     /// Size of the file in bytes, by seeking to its end: for the append-only
-    /// log (writes go to the end whatever the offset). lseek rather than
-    /// fstat: musl's fstat carries a statx fallback of 1.1-1.2 KB.
+    /// log (writes go to the end whatever the offset; on 32-bit targets a
+    /// file over 2 GB is EOVERFLOW). lseek rather than fstat: musl's fstat
+    /// carries a statx fallback of 1.1-1.2 KB.
     pub fn size(&self) -> Result<u64, Errno> {
-        match unsafe { libc::lseek(self.0, 0, libc::SEEK_END) } {
-            n if n >= 0 => Ok(n as u64),
-            _ => Err(Errno::last()),
-        }
+        let end = sys3(nr!(SYS_lseek), self.0 as usize, 0, libc::SEEK_END as usize)?;
+        Ok(end as u64)
     }
 
     pub fn fsync(&self) -> Result<(), Errno> {
-        if unsafe { libc::fsync(self.0) } == 0 {
-            Ok(())
-        } else {
-            Err(Errno::last())
-        }
+        sys3(nr!(SYS_fsync), self.0 as usize, 0, 0).map(drop)
     }
 }
 
 impl Drop for Fd {
     fn drop(&mut self) {
-        unsafe { libc::close(self.0) };
+        let _ = sys3(nr!(SYS_close), self.0 as usize, 0, 0);
     }
 }
 
@@ -179,30 +200,22 @@ impl Drop for Fd {
 #[derive(Clone, Copy)]
 pub struct Borrowed(pub i32);
 
-fn raw_read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+/// read(2) or write(2), retried on EINTR.
+fn rw(n: usize, fd: i32, p: usize, len: usize) -> Result<usize, Errno> {
     loop {
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = Errno::last();
-        if e.0 != libc::EINTR {
-            return Err(e);
+        match sys3(n, fd as usize, p, len) {
+            Err(e) if e.0 == libc::EINTR => {}
+            other => return other,
         }
     }
 }
 
+fn raw_read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+    rw(nr!(SYS_read), fd, buf.as_mut_ptr() as usize, buf.len())
+}
+
 fn raw_write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
-    loop {
-        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = Errno::last();
-        if e.0 != libc::EINTR {
-            return Err(e);
-        }
-    }
+    rw(nr!(SYS_write), fd, buf.as_ptr() as usize, buf.len())
 }
 
 macro_rules! impl_io {
@@ -281,20 +294,12 @@ pub fn rename(from: &PathBuf, to: &PathBuf) -> Result<(), Errno> {
     if !from.is_valid() || !to.is_valid() {
         return Err(Errno(libc::ENAMETOOLONG));
     }
-    if unsafe { libc::rename(from.buf_ptr(), to.buf_ptr()) } == 0 {
-        Ok(())
-    } else {
-        Err(Errno::last())
-    }
+    sys4(nr!(SYS_renameat), CWD, cstr(from), CWD, cstr(to)).map(drop)
 }
 
 /// A unix datagram socket connected to `path` (the local syslog, /dev/log).
 pub fn unix_dgram_connect(path: &PathBuf) -> Result<Fd, Errno> {
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    let fd = Fd(fd);
+    let fd = socket(libc::AF_UNIX)?;
     let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
     addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
     let p = path.as_bytes();
@@ -304,55 +309,52 @@ pub fn unix_dgram_connect(path: &PathBuf) -> Result<Fd, Errno> {
     for (d, s) in addr.sun_path.iter_mut().zip(p) {
         *d = *s as libc::c_char;
     }
-    let len = core::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
-    if unsafe { libc::connect(fd.0, (&addr as *const libc::sockaddr_un).cast(), len) } != 0 {
-        return Err(Errno::last());
-    }
-    Ok(fd)
+    connect(fd, &addr)
 }
 
 /// A UDP socket connected to ip:port (remote syslog).
 pub fn udp_connect(ip: [u8; 4], port: u16) -> Result<Fd, Errno> {
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    let fd = Fd(fd);
+    let fd = socket(libc::AF_INET)?;
     let mut addr: libc::sockaddr_in = unsafe { core::mem::zeroed() };
     addr.sin_family = libc::AF_INET as libc::sa_family_t;
     addr.sin_port = port.to_be();
     addr.sin_addr.s_addr = u32::from_ne_bytes(ip);
-    let len = core::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    if unsafe { libc::connect(fd.0, (&addr as *const libc::sockaddr_in).cast(), len) } != 0 {
-        return Err(Errno::last());
-    }
+    connect(fd, &addr)
+}
+
+/// A datagram socket of `family`, close-on-exec.
+fn socket(family: i32) -> Result<Fd, Errno> {
+    let ty = libc::SOCK_DGRAM | libc::SOCK_CLOEXEC;
+    let fd = sys3(nr!(SYS_socket), family as usize, ty as usize, 0)?;
+    Ok(Fd(fd as i32))
+}
+
+fn connect<A>(fd: Fd, addr: &A) -> Result<Fd, Errno> {
+    let (a, len) = (addr as *const A as usize, core::mem::size_of::<A>());
+    sys3(nr!(SYS_connect), fd.0 as usize, a, len)?;
     Ok(fd)
 }
 
 /// One datagram, never blocking the sampler.
 pub fn send(fd: &Fd, data: &[u8]) -> Result<(), Errno> {
-    let n = unsafe {
-        libc::send(
-            fd.0,
-            data.as_ptr().cast(),
-            data.len(),
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-        )
-    };
-    if n < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(())
-    }
+    let flags = (libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) as usize;
+    let (p, len) = (data.as_ptr() as usize, data.len());
+    check(unsafe { sc6(nr!(SYS_sendto), fd.0 as usize, p, len, flags, 0, 0) }).map(drop)
 }
 
 /// The node name (uname -n), for remote syslog.
 pub fn hostname() -> heapless::Vec<u8, 64> {
-    let mut u: libc::utsname = unsafe { core::mem::zeroed() };
+    // struct new_utsname: six fields of 65 bytes, the node name second
+    let mut u = [0u8; 6 * 65];
     let mut v = heapless::Vec::new();
-    if unsafe { libc::uname(&mut u) } == 0 {
-        for &c in u.nodename.iter().take_while(|&&c| c != 0) {
-            if v.push(c as u8).is_err() {
+    if sys3(nr!(SYS_uname), u.as_mut_ptr() as usize, 0, 0).is_ok() {
+        for &c in u
+            .get(65..130)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|&&c| c != 0)
+        {
+            if v.push(c).is_err() {
                 break;
             }
         }
@@ -365,7 +367,12 @@ pub fn hostname() -> heapless::Vec<u8, 64> {
 
 /// Effective user id (config StrictModes check).
 pub fn geteuid() -> u32 {
-    unsafe { libc::geteuid() }
+    // ARM's old geteuid (49) is the 16-bit one
+    #[cfg(target_arch = "arm")]
+    let n = nr!(SYS_geteuid32);
+    #[cfg(not(target_arch = "arm"))]
+    let n = nr!(SYS_geteuid);
+    sys3(n, 0, 0, 0).unwrap_or(0) as u32
 }
 
 /// Permission bits of an open file, by the bare fstat syscall: musl's fstat
@@ -379,14 +386,12 @@ pub fn mode_of(fd: &Fd) -> Result<u32, Errno> {
     #[cfg(target_arch = "mips")]
     const MODE_AT: usize = 24; // o32 stat64: st_dev 4, st_pad0 12, st_ino 8
     #[cfg(target_pointer_width = "64")]
-    const SYS_FSTAT: libc::c_long = libc::SYS_fstat;
+    let n = nr!(SYS_fstat);
     #[cfg(target_pointer_width = "32")]
-    const SYS_FSTAT: libc::c_long = libc::SYS_fstat64;
+    let n = nr!(SYS_fstat64);
     // larger than any of these structs (at most 144 bytes), 8-aligned
     let mut st = [0u64; 32];
-    if unsafe { libc::syscall(SYS_FSTAT, fd.0, st.as_mut_ptr()) } != 0 {
-        return Err(Errno::last());
-    }
+    sys3(n, fd.0 as usize, st.as_mut_ptr() as usize, 0)?;
     // SAFETY: MODE_AT + 4 is inside `st`, and 4-aligned
     let m = unsafe { st.as_ptr().cast::<u8>().add(MODE_AT).cast::<u32>().read() };
     Ok(m & 0o7777)
@@ -484,16 +489,14 @@ impl ExecArgs {
         }
         let pid = fork()?;
         if pid == 0 {
-            unsafe {
-                libc::setpgid(0, 0);
-                // default signal dispositions for the child
-                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-                libc::signal(libc::SIGTERM, libc::SIG_DFL);
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-                libc::signal(libc::SIGHUP, libc::SIG_DFL);
-                libc::execve(argv[0], argv.as_ptr(), envp.as_ptr());
-                libc::_exit(127);
+            let _ = sys3(nr!(SYS_setpgid), 0, 0, 0);
+            // default signal dispositions for the child
+            for sig in [libc::SIGPIPE, libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+                signals::set(sig, libc::SIG_DFL);
             }
+            let (a, e) = (argv.as_ptr() as usize, envp.as_ptr() as usize);
+            let _ = sys3(nr!(SYS_execve), argv[0] as usize, a, e);
+            exit(127);
         }
         Ok(pid)
     }
@@ -501,9 +504,10 @@ impl ExecArgs {
 
 /// Reap one finished child without blocking: (pid, exit code or 128+signal).
 pub fn reap() -> Option<(u32, i32)> {
-    let mut status = 0;
-    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-    if pid <= 0 {
+    let mut status = 0i32;
+    let st = &mut status as *mut i32 as usize;
+    let pid = sys4(nr!(SYS_wait4), usize::MAX, st, libc::WNOHANG as usize, 0).ok()?;
+    if pid == 0 {
         return None;
     }
     let code = if libc::WIFEXITED(status) {
@@ -518,21 +522,25 @@ pub fn reap() -> Option<(u32, i32)> {
 
 /// Signal a whole process group.
 pub fn kill_group(pgid: u32, sig: i32) {
-    unsafe { libc::kill(-(pgid as libc::pid_t), sig) };
+    let _ = kill_raw(-(pgid as i32), sig);
 }
 
 /// Is `path` an executable file? (checked before fork so a typo is a clear log line)
 pub fn executable(path: &PathBuf) -> bool {
-    path.is_valid() && unsafe { libc::access(path.buf_ptr(), libc::X_OK) } == 0
+    path.is_valid() && sys4(nr!(SYS_faccessat), CWD, cstr(path), libc::X_OK as usize, 0).is_ok()
 }
 
 /// sync(2), then reboot(2). Only returns on failure.
 pub fn reboot() -> Errno {
-    unsafe {
-        libc::sync();
-        libc::reboot(libc::RB_AUTOBOOT);
+    let _ = sys3(nr!(SYS_sync), 0, 0, 0);
+    let (m1, m2) = (
+        libc::LINUX_REBOOT_MAGIC1 as usize,
+        libc::LINUX_REBOOT_MAGIC2 as usize,
+    );
+    match sys4(nr!(SYS_reboot), m1, m2, libc::RB_AUTOBOOT as usize, 0) {
+        Err(e) => e,
+        Ok(_) => Errno(libc::EINVAL),
     }
-    Errno::last()
 }
 
 /// fork(2) as the bare syscall: clone(SIGCHLD), which is fork on every
@@ -543,10 +551,8 @@ pub fn reboot() -> Errno {
 /// thread. musl's own view of the thread id stays the parent's in the child,
 /// so nothing here may use raise() or abort() (see `abort`).
 pub fn fork() -> Result<u32, Errno> {
-    match unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0) } {
-        pid if pid >= 0 => Ok(pid as u32),
-        _ => Err(Errno::last()),
-    }
+    let sigchld = libc::SIGCHLD as usize;
+    check(unsafe { sc6(nr!(SYS_clone), sigchld, 0, 0, 0, 0, 0) }).map(|pid| pid as u32)
 }
 
 /// Detach from the terminal for busybox init: fork, setsid, chdir /, stdio
@@ -555,17 +561,17 @@ pub fn daemonize() -> Result<(), Errno> {
     if fork()? > 0 {
         exit(0);
     }
-    unsafe {
-        libc::setsid();
-        libc::chdir(c"/".as_ptr());
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if null >= 0 {
-            libc::dup2(null, 0);
-            libc::dup2(null, 1);
-            libc::dup2(null, 2);
-            if null > 2 {
-                libc::close(null);
+    let _ = sys3(nr!(SYS_setsid), 0, 0, 0);
+    let _ = sys3(nr!(SYS_chdir), c"/".as_ptr() as usize, 0, 0);
+    let null = c"/dev/null".as_ptr() as usize;
+    if let Ok(null) = sys4(nr!(SYS_openat), CWD, null, libc::O_RDWR as usize, 0) {
+        for fd in 0..3 {
+            if null != fd {
+                let _ = sys3(nr!(SYS_dup3), null, fd, 0);
             }
+        }
+        if null > 2 {
+            let _ = sys3(nr!(SYS_close), null, 0, 0);
         }
     }
     Ok(())
@@ -628,18 +634,11 @@ impl Dir {
     /// Next entry name (without NUL), or None at the end or on error.
     pub fn next_name(&mut self) -> Option<&[u8]> {
         if self.pos >= self.len {
-            let n = unsafe {
-                libc::syscall(
-                    libc::SYS_getdents64,
-                    self.fd.0,
-                    self.buf.as_mut_ptr(),
-                    self.buf.len(),
-                )
-            };
-            if n <= 0 {
-                return None;
+            let (fd, p) = (self.fd.0 as usize, self.buf.as_mut_ptr() as usize);
+            match sys3(nr!(SYS_getdents64), fd, p, self.buf.len()) {
+                Ok(n) if n > 0 => self.len = n,
+                _ => return None,
             }
-            self.len = n as usize;
             self.pos = 0;
         }
         // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
@@ -683,9 +682,8 @@ fn clock_ns(clock_id: libc::clockid_t) -> Option<u64> {
 #[cfg(all(target_pointer_width = "64", target_env = "musl"))]
 fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
     let mut ts = [0i64; 2];
-    if unsafe { libc::syscall(libc::SYS_clock_gettime, clock_id, ts.as_mut_ptr()) } != 0 {
-        return None;
-    }
+    let p = ts.as_mut_ptr() as usize;
+    sys3(nr!(SYS_clock_gettime), clock_id as usize, p, 0).ok()?;
     Some((ts[0], ts[1] as u32))
 }
 
@@ -711,23 +709,20 @@ fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
 fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
     // struct __kernel_timespec: two 64-bit fields
     let mut ts = [0i64; 2];
-    if unsafe { libc::syscall(SYS_CLOCK_GETTIME64, clock_id, ts.as_mut_ptr()) } != 0 {
+    let id = clock_id as usize;
+    if sys3(SYS_CLOCK_GETTIME64, id, ts.as_mut_ptr() as usize, 0).is_err() {
         let mut t32 = [0i32; 2];
-        if unsafe { libc::syscall(libc::SYS_clock_gettime, clock_id, t32.as_mut_ptr()) } != 0 {
-            return None;
-        }
+        sys3(nr!(SYS_clock_gettime), id, t32.as_mut_ptr() as usize, 0).ok()?;
         ts = [i64::from(t32[0]), i64::from(t32[1])];
     }
     Some((ts[0], ts[1] as u32))
 }
 
 /// The libc crate does not name clock_gettime64 for ARM and MIPS musl.
-#[cfg(all(target_pointer_width = "32", target_arch = "arm"))]
-const SYS_CLOCK_GETTIME64: libc::c_long = 403;
-#[cfg(all(target_pointer_width = "32", target_arch = "mips"))]
-const SYS_CLOCK_GETTIME64: libc::c_long = 4000 + 403;
-#[cfg(all(target_pointer_width = "32", target_arch = "x86"))]
-const SYS_CLOCK_GETTIME64: libc::c_long = 403;
+#[cfg(target_arch = "arm")]
+const SYS_CLOCK_GETTIME64: usize = 403;
+#[cfg(target_arch = "mips")]
+const SYS_CLOCK_GETTIME64: usize = 4000 + 403;
 
 /// Sleep until the CLOCK_MONOTONIC deadline `ns`. Returns early (false) if a
 /// signal arrived, so the caller can look at its flags. Board (musl) builds
@@ -737,29 +732,28 @@ const SYS_CLOCK_GETTIME64: libc::c_long = 403;
 #[cfg(target_env = "musl")]
 pub fn sleep_until_monotonic(ns: u64) -> bool {
     let ts = [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
-    let sleep = |nr: libc::c_long, ts: *const libc::c_void| {
-        let (mono, abs) = (libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME);
-        unsafe { libc::syscall(nr, mono, abs, ts, core::ptr::null_mut::<i64>()) == 0 }
+    let sleep = |n: usize, ts: usize| {
+        let (mono, abs) = (libc::CLOCK_MONOTONIC as usize, libc::TIMER_ABSTIME as usize);
+        sys4(n, mono, abs, ts, 0)
     };
     #[cfg(target_pointer_width = "32")]
     {
-        if sleep(SYS_CLOCK_NANOSLEEP_TIME64, ts.as_ptr().cast()) {
-            return true;
-        }
-        if Errno::last().0 != libc::ENOSYS {
-            return false;
+        match sleep(SYS_CLOCK_NANOSLEEP_TIME64, ts.as_ptr() as usize) {
+            Ok(_) => return true,
+            Err(e) if e.0 != libc::ENOSYS => return false,
+            Err(_) => {}
         }
         let t32 = [ts[0] as i32, ts[1] as i32];
-        sleep(libc::SYS_clock_nanosleep, t32.as_ptr().cast())
+        sleep(nr!(SYS_clock_nanosleep), t32.as_ptr() as usize).is_ok()
     }
     #[cfg(target_pointer_width = "64")]
-    sleep(libc::SYS_clock_nanosleep, ts.as_ptr().cast())
+    sleep(nr!(SYS_clock_nanosleep), ts.as_ptr() as usize).is_ok()
 }
 
-#[cfg(all(target_pointer_width = "32", target_arch = "arm"))]
-const SYS_CLOCK_NANOSLEEP_TIME64: libc::c_long = 407;
-#[cfg(all(target_pointer_width = "32", target_arch = "mips"))]
-const SYS_CLOCK_NANOSLEEP_TIME64: libc::c_long = 4000 + 407;
+#[cfg(target_arch = "arm")]
+const SYS_CLOCK_NANOSLEEP_TIME64: usize = 407;
+#[cfg(target_arch = "mips")]
+const SYS_CLOCK_NANOSLEEP_TIME64: usize = 4000 + 407;
 
 /// glibc (host) builds: libc's, which libfaketime sees.
 #[cfg(not(target_env = "musl"))]
@@ -781,32 +775,33 @@ pub fn sleep_until_monotonic(ns: u64) -> bool {
 }
 
 pub fn getpid() -> u32 {
-    unsafe { libc::getpid() as u32 }
+    sys3(nr!(SYS_getpid), 0, 0, 0).unwrap_or(0) as u32
 }
 
 /// Send `sig` to `pid`. Signal 0 probes existence.
 pub fn kill(pid: u32, sig: i32) -> Result<(), Errno> {
-    if unsafe { libc::kill(pid as libc::pid_t, sig) } == 0 {
-        Ok(())
-    } else {
-        Err(Errno::last())
-    }
+    kill_raw(pid as i32, sig)
+}
+
+/// kill(2) with a signed pid (negative: a process group).
+fn kill_raw(pid: i32, sig: i32) -> Result<(), Errno> {
+    sys3(nr!(SYS_kill), pid as isize as usize, sig as usize, 0).map(drop)
 }
 
 /// Terminate now with `code` (no atexit handlers: we have none).
 pub fn exit(code: i32) -> ! {
-    unsafe { libc::_exit(code) }
+    loop {
+        let _ = sys3(nr!(SYS_exit_group), code as usize, 0, 0);
+    }
 }
 
 /// Abort on panic: the agent's contract is not to panic, this is the backstop.
 /// Like abort(3) but without raise(): musl's raise signals its cached thread
 /// id, which after the bare `fork` is the parent's.
 pub fn abort() -> ! {
-    unsafe {
-        libc::signal(libc::SIGABRT, libc::SIG_DFL);
-        libc::kill(libc::getpid(), libc::SIGABRT);
-        libc::_exit(134)
-    }
+    signals::set(libc::SIGABRT, libc::SIG_DFL);
+    let _ = kill(getpid(), libc::SIGABRT);
+    exit(134)
 }
 
 /// The process arguments as byte slices.
@@ -846,7 +841,53 @@ impl Iterator for Args {
 
 /// Signals the agent reacts to, recorded by async-signal-safe handlers.
 pub mod signals {
+    #[cfg(not(target_arch = "mips"))]
+    use super::raw::restorer;
+    use super::raw::{sc4, SA_RESTORER};
     use core::sync::atomic::{AtomicBool, Ordering};
+
+    /// The kernel's struct sigaction (not the C library's): handler, flags,
+    /// restorer, then a 64-bit mask; MIPS puts the flags first, has no
+    /// restorer and a 128-bit mask.
+    #[cfg(not(target_arch = "mips"))]
+    #[repr(C)]
+    struct KSigaction {
+        handler: usize,
+        flags: usize,
+        restorer: usize,
+        mask: [u32; 2],
+    }
+    #[cfg(target_arch = "mips")]
+    #[repr(C)]
+    struct KSigaction {
+        flags: u32,
+        handler: usize,
+        mask: [u32; 4],
+    }
+
+    /// rt_sigaction(2): `handler` is a function, SIG_DFL or SIG_IGN; no
+    /// SA_RESTART (a sleep must be cut short), nothing blocked in the handler.
+    pub(super) fn set(sig: i32, handler: usize) {
+        #[cfg(not(target_arch = "mips"))]
+        let sa = KSigaction {
+            handler,
+            flags: SA_RESTORER,
+            restorer: restorer(),
+            mask: [0; 2],
+        };
+        #[cfg(target_arch = "mips")]
+        let sa = KSigaction {
+            flags: SA_RESTORER as u32,
+            handler,
+            mask: [0; 4],
+        };
+        let (n, p) = (
+            super::nr!(SYS_rt_sigaction),
+            &sa as *const KSigaction as usize,
+        );
+        let size = core::mem::size_of_val(&sa.mask);
+        unsafe { sc4(n, sig as usize, p, 0, size) };
+    }
 
     static STOP: AtomicBool = AtomicBool::new(false);
     static HUP: AtomicBool = AtomicBool::new(false);
@@ -865,20 +906,15 @@ pub mod signals {
     /// in a terminal, which has no config to reload.
     pub fn install_stop_only() {
         install();
-        unsafe { libc::signal(libc::SIGHUP, libc::SIG_DFL) };
+        set(libc::SIGHUP, libc::SIG_DFL);
     }
 
     pub fn install() {
-        unsafe {
-            let mut sa: libc::sigaction = core::mem::zeroed();
-            sa.sa_sigaction = on_stop as *const () as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(libc::SIGTERM, &sa, core::ptr::null_mut());
-            libc::sigaction(libc::SIGINT, &sa, core::ptr::null_mut());
-            sa.sa_sigaction = on_hup as *const () as usize;
-            libc::sigaction(libc::SIGHUP, &sa, core::ptr::null_mut());
-            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        }
+        let stop = on_stop as *const () as usize;
+        set(libc::SIGTERM, stop);
+        set(libc::SIGINT, stop);
+        set(libc::SIGHUP, on_hup as *const () as usize);
+        set(libc::SIGPIPE, libc::SIG_IGN);
     }
 
     pub fn stop_requested() -> bool {
@@ -928,6 +964,79 @@ mod tests {
             assert_eq!(super::Fd::size(&fd).unwrap(), len as u64);
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("memdog-sys-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn path(p: &std::path::Path) -> super::PathBuf {
+        super::PathBuf::from(p.to_str().unwrap().as_bytes())
+    }
+
+    // rt_sigaction with the kernel's struct layout of each architecture:
+    // a handler that never runs, or runs at a wrong address, fails here
+    #[test]
+    fn signal_handler_runs() {
+        super::signals::install();
+        super::kill(super::getpid(), libc::SIGHUP).unwrap();
+        let t = std::time::Instant::now();
+        while !super::signals::take_hup() {
+            assert!(t.elapsed().as_secs() < 5, "SIGHUP handler never ran");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    // pread64 with an offset past 4 GB: the 64-bit offset travels as a
+    // register pair on 32-bit ABIs, in memory order (big-endian MIPS)
+    #[test]
+    fn read_at_a_64_bit_offset() {
+        use std::io::{Seek, SeekFrom, Write};
+        let d = tmp("pread");
+        let f = d.join("sparse");
+        let mut w = std::fs::File::create(&f).unwrap();
+        let off = (5u64 << 30) + 12345;
+        w.seek(SeekFrom::Start(off)).unwrap();
+        w.write_all(b"memdog").unwrap();
+        drop(w);
+        let mut fd = super::Fd::open_read(&path(&f)).unwrap();
+        let mut buf = [0u8; 16];
+        let n = fd.read_at(&mut buf, off).unwrap();
+        assert_eq!(&buf[..n], b"memdog");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    // socket, connect and sendto (MSG_DONTWAIT) to a unix datagram socket
+    #[test]
+    fn datagram_to_a_unix_socket() {
+        let d = tmp("dgram");
+        let sock = d.join("log");
+        let rx = std::os::unix::net::UnixDatagram::bind(&sock).unwrap();
+        let fd = super::unix_dgram_connect(&path(&sock)).unwrap();
+        super::send(&fd, b"<13>memdog: hello").unwrap();
+        let mut buf = [0u8; 64];
+        let n = rx.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<13>memdog: hello");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    // execve from the bare fork, in a new process group, exit code back
+    #[test]
+    fn spawn_execs_and_exits() {
+        for (prog, code) in [("/bin/true", 0), ("/bin/false", 1)] {
+            let mut a = super::ExecArgs::new();
+            assert!(a.arg(prog.as_bytes()));
+            let pid = a.spawn().unwrap();
+            let mut status = 0;
+            assert_eq!(
+                unsafe { libc::waitpid(pid as i32, &mut status, 0) },
+                pid as i32
+            );
+            assert!(libc::WIFEXITED(status), "{prog}: {status:#x}");
+            assert_eq!(libc::WEXITSTATUS(status), code, "{prog}");
+        }
     }
 
     // the bare fork: the child runs, exits with its own code, and is reaped

@@ -83,10 +83,6 @@ impl PathBuf {
         !self.overflow && self.len > 0
     }
 
-    pub(crate) fn buf_ptr(&self) -> *const core::ffi::c_char {
-        self.buf.as_ptr().cast()
-    }
-
     pub(crate) fn as_cstr_ptr(&self) -> *const core::ffi::c_char {
         self.buf.as_ptr().cast()
     }
