@@ -1,7 +1,8 @@
 //! Packs the --help text (src/help.txt) with src/lz.rs, as busybox packs its
 //! usage texts: OUT_DIR/help.lz and its unpacked length, OUT_DIR/help_len.rs.
 //! A build without the `report` feature (the board build) leaves report's
-//! usage out of the text and says where it went instead.
+//! usage out of the text and says where it went instead. Musl (board)
+//! binaries enter at main.rs's `memdog_entry`, not the C start-up.
 use std::{env, fs, path::PathBuf};
 
 #[allow(dead_code)]
@@ -22,6 +23,10 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     fs::write(out.join("help.lz"), &packed[..n]).expect("write help.lz");
     fs::write(out.join("help_len.rs"), help.len().to_string()).expect("write help_len.rs");
+    // board (musl) binaries bring their own entry point (src/main.rs)
+    if env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("musl") {
+        println!("cargo:rustc-link-arg-bins=-Wl,-e,memdog_entry");
+    }
 }
 
 /// The help without `memdog report`: its usage line goes, its paragraph

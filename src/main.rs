@@ -2,6 +2,8 @@
 //! off to a subcommand; all logic lives in the library.
 #![no_std]
 #![no_main]
+// global_asm (the entry point) is unstable on MIPS; cross builds set RUSTC_BOOTSTRAP
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
 use core::ffi::{c_char, c_int};
 use memdog::cli::{self, Command};
@@ -83,6 +85,83 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
             out::error(&[e.what.as_bytes(), b": '", e.arg, b"' (try 'memdog --help')"]);
             exit::USAGE
         }
+    }
+}
+
+/// Board (musl) builds start here, not in the C library: `memdog_entry`
+/// (the ELF entry point, set by build.rs; zig cc links musl's crt1 anyway,
+/// and --gc-sections drops its unreferenced _start) hands the
+/// initial stack (argc, argv..., NULL, envp...) to `memdog_start`, which
+/// calls `main` and exits with its code. musl's start-up (TLS, auxv,
+/// init_array, atexit) serves threads, locales and constructors this binary
+/// does not have, and is 1.5-2.5 KB of it. glibc host builds keep the C
+/// start-up.
+#[cfg(target_env = "musl")]
+mod start {
+    #[cfg(target_arch = "x86_64")]
+    core::arch::global_asm!(
+        ".globl memdog_entry",
+        "memdog_entry:",
+        "xor ebp, ebp",
+        "mov rdi, rsp",
+        "and rsp, -16",
+        "call memdog_start",
+        "ud2",
+    );
+    #[cfg(target_arch = "aarch64")]
+    core::arch::global_asm!(
+        ".globl memdog_entry",
+        "memdog_entry:",
+        "mov x29, #0",
+        "mov x30, #0",
+        "mov x0, sp",
+        "and x1, x0, #-16",
+        "mov sp, x1",
+        "bl memdog_start",
+        "brk #0",
+    );
+    // in ARM state, which every ARM core the targets cover runs; the call
+    // into Thumb code becomes a BLX at link time
+    #[cfg(target_arch = "arm")]
+    core::arch::global_asm!(
+        ".arm",
+        ".globl memdog_entry",
+        "memdog_entry:",
+        "mov fp, #0",
+        "mov lr, #0",
+        "mov r0, sp",
+        "bic r1, r0, #15",
+        "mov sp, r1",
+        "bl memdog_start",
+        "udf #0",
+    );
+    // o32: $gp for any GOT access, 16 bytes of argument save area
+    #[cfg(target_arch = "mips")]
+    core::arch::global_asm!(
+        ".set push",
+        ".set noreorder",
+        ".globl memdog_entry",
+        "memdog_entry:",
+        "lui $gp, %hi(_gp)",
+        "addiu $gp, $gp, %lo(_gp)",
+        "move $fp, $0",
+        "move $4, $sp",
+        "addiu $8, $0, -16",
+        "and $sp, $sp, $8",
+        "addiu $sp, $sp, -16",
+        "jal memdog_start",
+        "nop",
+        "break",
+        ".set pop",
+    );
+
+    /// `sp` is the process's initial stack pointer, as the kernel set it up.
+    #[no_mangle]
+    extern "C" fn memdog_start(sp: *const usize) -> ! {
+        // SAFETY: the kernel puts argc at sp and argv's pointers after it
+        let argc = unsafe { *sp } as core::ffi::c_int;
+        let argv = unsafe { sp.add(1) } as *const *const core::ffi::c_char;
+        memdog::sys::exit(super::main(argc, argv))
     }
 }
 

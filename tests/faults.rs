@@ -335,5 +335,7 @@ fn real_pid_reuse_is_a_new_process() {
     );
     assert_eq!(ev[0]["pid"], ev[2]["pid"], "same pid number");
     assert_ne!(ev[0]["start"], ev[2]["start"], "a different process");
-    assert_eq!(ev[1]["reason"], "gone");
+    // killed, it is a zombie until bash reaps it: a 20 ms sample may land there
+    let reason = ev[1]["reason"].as_str();
+    assert!(reason == "gone" || reason == "zombie", "{reason}");
 }
