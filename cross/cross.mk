@@ -1,7 +1,8 @@
 # Cross builds for boards: included by the top-level Makefile.
 #   make cross       stripped static binaries -> dist/<target>/memdog
 #   make size        size/static/no-malloc table; fails over 64 KiB or on any allocator symbol
-#   make cross-test  library unit tests under qemu (armv7, big-endian mips) and
+#   make cross-test  library unit tests under qemu (armv7, big-endian mips, aarch64:
+#                    the bare system calls of each ABI) and
 #                    smoke runs of every cross binary against fixture trees, compared with the host's
 #   make dist        dist/memdog-<version>-<target>.tar.gz with configs and SHA256SUMS
 
@@ -12,7 +13,7 @@ CROSS_TARGETS ?= armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl \
 # float and SVG code: 15-26 KB of the binary); CROSS_FEATURES=report puts it back.
 CROSS_FEATURES ?=
 CROSS_FEATURE_ARGS := --no-default-features $(if $(CROSS_FEATURES),--features $(CROSS_FEATURES))
-CROSS_TEST_TARGETS ?= armv7-unknown-linux-musleabihf mips-unknown-linux-musl
+CROSS_TEST_TARGETS ?= armv7-unknown-linux-musleabihf mips-unknown-linux-musl aarch64-unknown-linux-musl
 XCARGO := RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo --config cross/cargo-config.toml
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
