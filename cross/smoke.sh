@@ -39,7 +39,9 @@ for t in "$@"; do
   # SIGTERM while asleep: handlers set with the kernel's sigaction layout of
   # each architecture, the sleep cut short, a clean exit 0
   $q $b watch --pid self --interval 10s --fields VmRSS > "$tmp/term" 2>&1 & p=$!
-  sleep 1; kill -TERM $p; wait $p; rc=$?
+  # after the first sample (handlers are in place by then), at most 10 s
+  for _ in $(seq 50); do grep -q ' VmRSS=' "$tmp/term" && break; sleep 0.2; done
+  kill -TERM $p; wait $p; rc=$?
   runs=$((runs + 1))
   if [ $rc != 0 ] || ! grep -q ' VmRSS=' "$tmp/term"; then
     echo "smoke: $t watch stopped by SIGTERM: exit $rc, expected 0 after one sample"; cat "$tmp/term"; fail=1
