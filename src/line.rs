@@ -4,7 +4,7 @@
 //! Values that came from outside (process names) are escaped: a name such as
 //! `a\nb=c "x"` becomes `"a\nb=c \"x\""` and cannot forge a line or a field.
 
-use ufmt::{uWrite, uwrite};
+use ufmt::uWrite;
 
 /// A sample line with every field is about 300 bytes; 1 KiB leaves room for
 /// escaped names (4x worst case) and event details. A longer line is cut and
@@ -165,27 +165,31 @@ impl uWrite for Line {
     }
 }
 
-/// Civil UTC date from a Unix time (Howard Hinnant's days_from_civil inverse),
-/// so no libc time zone code (and its allocations) is linked.
-pub fn utc(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400) as u32;
+/// Civil UTC date from a Unix time (Howard Hinnant's civil_from_days), so
+/// no libc time zone code (and its allocations) is linked. For 1970-01-01
+/// to 9999-12-31 (a clock outside reads as the nearer end), in 32-bit
+/// arithmetic after one division: every log line pays for this on 32-bit
+/// boards.
+pub fn utc(secs: i64) -> (u32, u32, u32, u32, u32, u32) {
+    let secs = secs.clamp(0, 253_402_300_799) as u64;
+    let days = (secs / 86_400) as u32;
+    let sod = (secs % 86_400) as u32;
     let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+    let (era, doe) = (z / 146_097, z % 146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u32::from(m <= 2);
     (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60)
 }
 
 /// `2026-11-24T10:00:00Z`
 pub fn push_timestamp(l: &mut Line, secs: i64) {
     let (y, mo, d, h, mi, s) = utc(secs);
-    let _ = uwrite!(l, "{}-", y);
+    l.push_u64(u64::from(y));
+    l.push(b"-");
     for (v, sep) in [(mo, b"-"), (d, b"T"), (h, b":"), (mi, b":"), (s, b"Z")] {
         if v < 10 {
             l.push(b"0");
@@ -224,6 +228,30 @@ mod tests {
         l.clear();
         push_timestamp(&mut l, 951_782_400); // leap day 2000
         assert_eq!(l.as_bytes(), b"2000-02-29T00:00:00Z");
+        // a clock outside 1970..9999 reads as the nearer end
+        l.clear();
+        push_timestamp(&mut l, -5);
+        assert_eq!(l.as_bytes(), b"1970-01-01T00:00:00Z");
+        l.clear();
+        push_timestamp(&mut l, i64::MAX);
+        assert_eq!(l.as_bytes(), b"9999-12-31T23:59:59Z");
+    }
+
+    // the 32-bit civil date round-trips through report's parser (days from
+    // civil) across the whole range, leap years and century rules included
+    #[test]
+    fn timestamps_round_trip() {
+        let mut secs = 0i64;
+        while secs <= 253_402_300_799 {
+            let mut l = Line::new();
+            push_timestamp(&mut l, secs);
+            assert_eq!(
+                crate::report::parse_time(l.as_bytes()),
+                Some(secs),
+                "{secs}"
+            );
+            secs += 7_776_013; // ~90 days and a few seconds: every month and hour over time
+        }
     }
 
     #[test]
