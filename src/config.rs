@@ -442,7 +442,7 @@ impl Parser {
             }
             kw if is(kw, b"log_files") => {
                 c.log_files = parse_u32(val)
-                    .filter(|&v| (1..=16).contains(&v))
+                    .filter(|&v| v.wrapping_sub(1) < 16) // 1..=16, one compare
                     .map_or_else(|| bad("log_files needs a number from 1 to 16", val), Ok)?
             }
             kw if is(kw, b"proc_root") => c.proc_root = str_of(val)?,
@@ -601,7 +601,7 @@ impl Parser {
             match w {
                 kw if is(kw, b"for") => {
                     rule.for_n = parse_u32(arg)
-                        .filter(|&v| (1..=10_000).contains(&v))
+                        .filter(|&v| v.wrapping_sub(1) < 10_000) // 1..=10 000
                         .map_or_else(|| bad("`for` needs a number of samples", arg), Ok)?
                         as u16
                 }

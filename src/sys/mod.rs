@@ -430,7 +430,8 @@ impl ExecArgs {
     fn put(&mut self, parts: &[&[u8]]) -> Option<usize> {
         let start = self.len;
         for p in parts {
-            if p.contains(&0) {
+            // a NUL inside: a plain loop, as slice::contains is a 128-byte memchr
+            if !p.iter().all(|&b| b != 0) {
                 return None;
             }
             let dst = self.buf.get_mut(self.len..self.len + p.len())?;
@@ -893,10 +894,10 @@ pub mod signals {
     static HUP: AtomicBool = AtomicBool::new(false);
 
     extern "C" fn on_stop(_: i32) {
-        STOP.store(true, Ordering::SeqCst);
+        STOP.store(true, Ordering::Relaxed);
     }
     extern "C" fn on_hup(_: i32) {
-        HUP.store(true, Ordering::SeqCst);
+        HUP.store(true, Ordering::Relaxed);
     }
 
     /// Install SIGTERM/SIGINT (stop) and SIGHUP (reload) handlers without
@@ -918,11 +919,20 @@ pub mod signals {
     }
 
     pub fn stop_requested() -> bool {
-        STOP.load(Ordering::SeqCst)
+        STOP.load(Ordering::Relaxed)
     }
 
+    /// Load and clear rather than swap: ARMv5 has no atomic swap (it would
+    /// take the kernel's cmpxchg helper), and a SIGHUP that lands between the
+    /// two just joins this reload, which reads the config afterwards. The
+    /// flags are Relaxed: handler and loop run on the one thread, and a
+    /// SeqCst store is a helper call on ARMv5 too.
     pub fn take_hup() -> bool {
-        HUP.swap(false, Ordering::SeqCst)
+        let hup = HUP.load(Ordering::Relaxed);
+        if hup {
+            HUP.store(false, Ordering::Relaxed);
+        }
+        hup
     }
 }
 

@@ -36,7 +36,8 @@ impl PathBuf {
     /// Append bytes; a path that does not fit is marked and opens as ENAMETOOLONG.
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         // keep one byte for the NUL; an embedded NUL would silently cut the path
-        if s.contains(&0) || self.len + s.len() >= PATH_CAP {
+        // a NUL inside: a plain loop, as slice::contains is a 128-byte memchr
+        if !s.iter().all(|&b| b != 0) || self.len + s.len() >= PATH_CAP {
             self.overflow = true;
             return self;
         }
