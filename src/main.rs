@@ -168,7 +168,8 @@ mod start {
 /// memmove for the board binaries, in a few dozen bytes instead of the
 /// 700 of compiler_builtins' word-wise one: the agent moves little (a
 /// partial line to the front of its read buffer, a table row), so forward
-/// moves go to memcpy and the rare backward one copies bytes. Volatile
+/// moves go to memcpy (compiler_builtins' memcpy is the very forward copy its
+/// memmove uses for them) and the rare backward one copies bytes. Volatile
 /// accesses keep LLVM from turning the loop back into a memmove call.
 #[cfg(all(target_env = "musl", not(target_arch = "mips")))]
 #[no_mangle]
