@@ -21,6 +21,16 @@ fn sys4(n: usize, a: usize, b: usize, c: usize, d: usize) -> Result<usize, Errno
     check(unsafe { sc4(n, a, b, c, d) })
 }
 
+/// A system call retried while a signal interrupts it (EINTR).
+fn retry(mut call: impl FnMut() -> Result<usize, Errno>) -> Result<usize, Errno> {
+    loop {
+        match call() {
+            Err(e) if e.0 == libc::EINTR => {}
+            other => return other,
+        }
+    }
+}
+
 /// `AT_FDCWD` as a syscall argument.
 const CWD: usize = libc::AT_FDCWD as usize;
 
@@ -93,13 +103,8 @@ impl Fd {
         // O_LARGEFILE as musl adds it: 32-bit targets read /proc/PID/mem
         // above 2 GB and may hold big files
         let flags = (flags | libc::O_LARGEFILE) as usize;
-        loop {
-            match sys4(nr!(SYS_openat), CWD, cstr(path), flags, mode as usize) {
-                Ok(fd) => return Ok(Fd(fd as i32)),
-                Err(e) if e.0 == libc::EINTR => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let fd = retry(|| sys4(nr!(SYS_openat), CWD, cstr(path), flags, mode as usize))?;
+        Ok(Fd(fd as i32))
     }
 
     /// Write the bytes once (watchdog kicks).
@@ -119,7 +124,7 @@ impl Fd {
     /// Read from `offset` (pread), for /proc/PID/mem.
     pub fn read_at(&mut self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
         let (fd, p, len) = (self.0 as usize, buf.as_mut_ptr() as usize, buf.len());
-        loop {
+        retry(|| {
             // 32-bit ABIs pass the 64-bit offset in an aligned register
             // pair (after a pad argument), its words in memory order
             #[cfg(target_pointer_width = "32")]
@@ -139,11 +144,8 @@ impl Fd {
             };
             #[cfg(target_pointer_width = "64")]
             let r = unsafe { sc4(raw::SYS_PREAD64, fd, p, len, offset as usize) };
-            match check(r) {
-                Err(e) if e.0 == libc::EINTR => {}
-                other => return other,
-            }
-        }
+            check(r)
+        })
     }
 
     /// Append one whole line or nothing: on a short write (disk filled up
@@ -200,22 +202,14 @@ impl Drop for Fd {
 #[derive(Clone, Copy)]
 pub struct Borrowed(pub i32);
 
-/// read(2) or write(2), retried on EINTR.
-fn rw(n: usize, fd: i32, p: usize, len: usize) -> Result<usize, Errno> {
-    loop {
-        match sys3(n, fd as usize, p, len) {
-            Err(e) if e.0 == libc::EINTR => {}
-            other => return other,
-        }
-    }
-}
-
 fn raw_read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
-    rw(nr!(SYS_read), fd, buf.as_mut_ptr() as usize, buf.len())
+    let (p, len) = (buf.as_mut_ptr() as usize, buf.len());
+    retry(|| sys3(nr!(SYS_read), fd as usize, p, len))
 }
 
 fn raw_write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
-    rw(nr!(SYS_write), fd, buf.as_ptr() as usize, buf.len())
+    let (p, len) = (buf.as_ptr() as usize, buf.len());
+    retry(|| sys3(nr!(SYS_write), fd as usize, p, len))
 }
 
 macro_rules! impl_io {
@@ -711,19 +705,13 @@ fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
     // struct __kernel_timespec: two 64-bit fields
     let mut ts = [0i64; 2];
     let id = clock_id as usize;
-    if sys3(SYS_CLOCK_GETTIME64, id, ts.as_mut_ptr() as usize, 0).is_err() {
+    if sys3(raw::SYS_CLOCK_GETTIME64, id, ts.as_mut_ptr() as usize, 0).is_err() {
         let mut t32 = [0i32; 2];
         sys3(nr!(SYS_clock_gettime), id, t32.as_mut_ptr() as usize, 0).ok()?;
         ts = [i64::from(t32[0]), i64::from(t32[1])];
     }
     Some((ts[0], ts[1] as u32))
 }
-
-/// The libc crate does not name clock_gettime64 for ARM and MIPS musl.
-#[cfg(target_arch = "arm")]
-const SYS_CLOCK_GETTIME64: usize = 403;
-#[cfg(target_arch = "mips")]
-const SYS_CLOCK_GETTIME64: usize = 4000 + 403;
 
 /// Sleep until the CLOCK_MONOTONIC deadline `ns`. Returns early (false) if a
 /// signal arrived, so the caller can look at its flags. Board (musl) builds
@@ -739,7 +727,7 @@ pub fn sleep_until_monotonic(ns: u64) -> bool {
     };
     #[cfg(target_pointer_width = "32")]
     {
-        match sleep(SYS_CLOCK_NANOSLEEP_TIME64, ts.as_ptr() as usize) {
+        match sleep(raw::SYS_CLOCK_NANOSLEEP_TIME64, ts.as_ptr() as usize) {
             Ok(_) => return true,
             Err(e) if e.0 != libc::ENOSYS => return false,
             Err(_) => {}
@@ -750,11 +738,6 @@ pub fn sleep_until_monotonic(ns: u64) -> bool {
     #[cfg(target_pointer_width = "64")]
     sleep(nr!(SYS_clock_nanosleep), ts.as_ptr() as usize).is_ok()
 }
-
-#[cfg(target_arch = "arm")]
-const SYS_CLOCK_NANOSLEEP_TIME64: usize = 407;
-#[cfg(target_arch = "mips")]
-const SYS_CLOCK_NANOSLEEP_TIME64: usize = 4000 + 407;
 
 /// glibc (host) builds: libc's, which libfaketime sees.
 #[cfg(not(target_env = "musl"))]
@@ -962,14 +945,12 @@ mod tests {
     #[test]
     fn mode_and_size_of_an_open_file() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("memdog-mode-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tmp("mode");
         for (mode, len) in [(0o602u32, 0usize), (0o640, 5000), (0o4755, 17)] {
             let f = dir.join(format!("f{mode:o}"));
             std::fs::write(&f, vec![b'x'; len]).unwrap();
             std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
-            let p = super::path::PathBuf::from(f.to_str().unwrap().as_bytes());
-            let fd = super::Fd::open_append(&p).unwrap();
+            let fd = super::Fd::open_append(&path(&f)).unwrap();
             assert_eq!(super::mode_of(&fd).unwrap(), mode, "{f:?}");
             assert_eq!(super::Fd::size(&fd).unwrap(), len as u64);
         }

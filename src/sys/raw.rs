@@ -47,13 +47,6 @@ mod arch {
              in("r10") d, lateout("rcx") _, lateout("r11") _, options(nostack));
         r
     }
-    #[inline]
-    pub unsafe fn sc3(n: usize, a: usize, b: usize, c: usize) -> isize {
-        let r;
-        asm!("syscall", inlateout("rax") n as isize => r, in("rdi") a, in("rsi") b, in("rdx") c,
-             lateout("rcx") _, lateout("r11") _, options(nostack));
-        r
-    }
     /// x86_64 signal frames return through sa_restorer (rt_sigreturn);
     /// the kernel requires one.
     pub const SA_RESTORER: usize = 0x0400_0000;
@@ -99,13 +92,6 @@ mod arch {
              in("x3") d, options(nostack));
         r
     }
-    #[inline]
-    pub unsafe fn sc3(n: usize, a: usize, b: usize, c: usize) -> isize {
-        let r;
-        asm!("svc 0", in("x8") n, inlateout("x0") a as isize => r, in("x1") b, in("x2") c,
-             options(nostack));
-        r
-    }
     /// The kernel returns from handlers through the vDSO's trampoline.
     pub const SA_RESTORER: usize = 0;
     pub fn restorer() -> usize {
@@ -145,13 +131,6 @@ mod arch {
         let r;
         asm!("movs {t}, r7", "movs r7, {n}", "svc 0", "movs r7, {t}", n = in(reg) n, t = out(reg) _,
              inlateout("r0") a as isize => r, in("r1") b, in("r2") c, in("r3") d, options(nostack));
-        r
-    }
-    #[inline]
-    pub unsafe fn sc3(n: usize, a: usize, b: usize, c: usize) -> isize {
-        let r;
-        asm!("movs {t}, r7", "movs r7, {n}", "svc 0", "movs r7, {t}", n = in(reg) n, t = out(reg) _,
-             inlateout("r0") a as isize => r, in("r1") b, in("r2") c, options(nostack));
         r
     }
     /// The kernel returns from handlers through its sigpage.
@@ -205,23 +184,34 @@ mod arch {
             r
         }
     }
-    #[inline]
-    pub unsafe fn sc3(n: usize, a: usize, b: usize, c: usize) -> isize {
-        sc4(n, a, b, c, 0)
-    }
     /// MIPS has no sa_restorer: the kernel provides the return trampoline.
     pub const SA_RESTORER: usize = 0;
 }
 
 #[cfg(not(target_arch = "mips"))]
 pub use arch::restorer;
-pub use arch::{sc3, sc4, sc6, SA_RESTORER};
+pub use arch::{sc4, sc6, SA_RESTORER};
 
-/// pread64, which the libc crate does not name for MIPS.
+/// Up to three arguments: the four-argument call with a zero fourth.
+#[inline]
+pub unsafe fn sc3(n: usize, a: usize, b: usize, c: usize) -> isize {
+    unsafe { sc4(n, a, b, c, 0) }
+}
+
+/// Calls the libc crate does not name for these targets: pread64 on MIPS,
+/// and the 64-bit time calls of 32-bit ARM and MIPS (Linux 5.1).
 #[cfg(target_arch = "mips")]
 pub const SYS_PREAD64: usize = 4000 + 200;
 #[cfg(not(target_arch = "mips"))]
 pub const SYS_PREAD64: usize = libc::SYS_pread64 as usize;
+#[cfg(target_arch = "arm")]
+pub const SYS_CLOCK_GETTIME64: usize = 403;
+#[cfg(target_arch = "mips")]
+pub const SYS_CLOCK_GETTIME64: usize = 4000 + 403;
+#[cfg(target_arch = "arm")]
+pub const SYS_CLOCK_NANOSLEEP_TIME64: usize = 407;
+#[cfg(target_arch = "mips")]
+pub const SYS_CLOCK_NANOSLEEP_TIME64: usize = 4000 + 407;
 
 /// Syscall numbers as usize (the libc crate names them as c_long).
 macro_rules! nr {
