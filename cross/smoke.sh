@@ -57,6 +57,15 @@ for t in "$@"; do
       echo "smoke: $t differs from host on: memdog check (mode $m)"; diff "$tmp/host" "$tmp/cross" | head -20; fail=1
     fi
   done
+  # numbers past 32 bits through the board's own 64-bit division (32-bit
+  # targets) and decimal printing: a 4 TB log size, 12-digit limits, a
+  # per-day slope divided down to kB per hour
+  { $host check tests/fixtures/big-numbers.conf; echo "exit $?"; } > "$tmp/host" 2>&1
+  { $q $b check tests/fixtures/big-numbers.conf; echo "exit $?"; } > "$tmp/cross" 2>&1
+  runs=$((runs + 1))
+  if ! cmp -s "$tmp/host" "$tmp/cross" || ! grep -q 41152263379115 "$tmp/host"; then
+    echo "smoke: $t differs from host on: memdog check tests/fixtures/big-numbers.conf"; diff "$tmp/host" "$tmp/cross" | head -20; fail=1
+  fi
   # a board build without `report` says so in one line and exits 2 (usage)
   case " ${CROSS_FEATURES:-} " in *" report "*) ;; *)
     $q $b report tests/fixtures/none.log > "$tmp/rep" 2>&1; rc=$?

@@ -171,7 +171,7 @@ mod start {
 /// moves go to memcpy (compiler_builtins' memcpy is the very forward copy its
 /// memmove uses for them) and the rare backward one copies bytes. Volatile
 /// accesses keep LLVM from turning the loop back into a memmove call.
-#[cfg(all(target_env = "musl", not(target_arch = "mips")))]
+#[cfg(target_env = "musl")]
 #[no_mangle]
 pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     extern "C" {
@@ -187,6 +187,64 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
         unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
     }
     dst
+}
+
+/// 64-bit division for 32-bit MIPS board binaries: compiler_builtins'
+/// helpers share a 780-byte `u64_div_rem`; these share [`udivmod64`], a
+/// shift-and-subtract loop (memdog divides a few times per sample).
+/// Rust checks for a zero divisor (and i64::MIN / -1) before it calls them.
+///
+/// [`udivmod64`]: memdog::num::udivmod64
+#[cfg(all(target_env = "musl", target_arch = "mips"))]
+mod div64 {
+    use memdog::num::{divmod64, udivmod64};
+
+    #[no_mangle]
+    extern "C" fn __udivdi3(n: u64, d: u64) -> u64 {
+        udivmod64(n, d).0
+    }
+
+    #[no_mangle]
+    extern "C" fn __umoddi3(n: u64, d: u64) -> u64 {
+        udivmod64(n, d).1
+    }
+
+    #[no_mangle]
+    extern "C" fn __divdi3(a: i64, b: i64) -> i64 {
+        divmod64(a, b).0
+    }
+
+    #[no_mangle]
+    extern "C" fn __moddi3(a: i64, b: i64) -> i64 {
+        divmod64(a, b).1
+    }
+}
+
+/// The same for ARM board binaries: the EABI's `__aeabi_uldivmod` and
+/// `__aeabi_ldivmod` (compiler_builtins' asm shims) call these two.
+#[cfg(all(target_env = "musl", target_arch = "arm"))]
+mod div64 {
+    use memdog::num::{divmod64, udivmod64};
+
+    #[no_mangle]
+    unsafe extern "C" fn __udivmoddi4(n: u64, d: u64, rem: *mut u64) -> u64 {
+        let (q, r) = udivmod64(n, d);
+        // SAFETY: a caller that wants the remainder passes a valid pointer
+        if let Some(rem) = unsafe { rem.as_mut() } {
+            *rem = r;
+        }
+        q
+    }
+
+    #[no_mangle]
+    unsafe extern "C" fn __divmoddi4(a: i64, b: i64, rem: *mut i64) -> i64 {
+        let (q, r) = divmod64(a, b);
+        // SAFETY: as above
+        if let Some(rem) = unsafe { rem.as_mut() } {
+            *rem = r;
+        }
+        q
+    }
 }
 
 // Link the C library explicitly: when a test or bench build turns on the

@@ -98,6 +98,54 @@ pub fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[i..]
 }
 
+/// `(n / d, n % d)` by shift and subtract, for the board binaries' 64-bit
+/// division helpers on 32-bit targets (`__udivdi3` & co in main.rs): a
+/// few dozen instructions in place of compiler_builtins' 780-byte MIPS
+/// (394-byte ARM) `u64_div_rem`. Slower (a step per significant bit), and
+/// memdog divides a handful of times per sample. Values that fit in 32
+/// bits take the CPU's own divide. `d` must not be 0 (Rust checks that
+/// before it calls a division helper); 0 gives `(u64::MAX, n)`.
+#[inline(never)]
+pub fn udivmod64(n: u64, d: u64) -> (u64, u64) {
+    if d == 0 {
+        return (u64::MAX, n);
+    }
+    if (n | d) >> 32 == 0 {
+        let (n, d) = (n as u32, d as u32);
+        return (u64::from(n / d), u64::from(n % d));
+    }
+    let (mut q, mut r) = (0u64, 0u64);
+    let mut i = 64 - n.leading_zeros();
+    while i > 0 {
+        i -= 1;
+        r = (r << 1) | ((n >> i) & 1);
+        q <<= 1;
+        if r >= d {
+            r -= d;
+            q |= 1;
+        }
+    }
+    (q, r)
+}
+
+/// Signed `(a / b, a % b)` on top of [`udivmod64`], truncating toward zero
+/// like Rust's `/` and `%`.
+#[inline(never)]
+pub fn divmod64(a: i64, b: i64) -> (i64, i64) {
+    let (q, r) = udivmod64(a.unsigned_abs(), b.unsigned_abs());
+    let q = if (a < 0) != (b < 0) {
+        (q as i64).wrapping_neg()
+    } else {
+        q as i64
+    };
+    let r = if a < 0 {
+        (r as i64).wrapping_neg()
+    } else {
+        r as i64
+    };
+    (q, r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +172,55 @@ mod tests {
         let mut b = [0u8; 20];
         assert_eq!(fmt_u64(0, &mut b), b"0");
         assert_eq!(fmt_u64(u64::MAX, &mut b), b"18446744073709551615");
+    }
+
+    #[test]
+    fn division_helpers_match_the_cpu() {
+        let edge = [
+            0u64,
+            1,
+            2,
+            3,
+            7,
+            9,
+            10,
+            0xffff_ffff,
+            0x1_0000_0000,
+            0x1_0000_0001,
+            1_000_000_000,
+            86_400_000_000_000,
+            u64::MAX / 3,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for &n in &edge {
+            for &d in edge.iter().filter(|&&d| d != 0) {
+                assert_eq!(udivmod64(n, d), (n / d, n % d), "{n} / {d}");
+                for (a, b) in [
+                    (n as i64, d as i64),
+                    (-(n as i64), d as i64),
+                    (n as i64, -(d as i64)),
+                ] {
+                    if b != 0 && !(a == i64::MIN && b == -1) {
+                        assert_eq!(divmod64(a, b), (a / b, a % b), "{a} / {b}");
+                    }
+                }
+            }
+        }
+        assert_eq!(udivmod64(5, 0), (u64::MAX, 5));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn udivmod64_is_division(n: u64, d in 1u64..) {
+            proptest::prop_assert_eq!(udivmod64(n, d), (n / d, n % d));
+            proptest::prop_assert_eq!(udivmod64(n, d >> (d % 64)|1), (n / (d >> (d % 64)|1), n % (d >> (d % 64)|1)));
+        }
+
+        #[test]
+        fn divmod64_is_division(a: i64, b: i64) {
+            proptest::prop_assume!(b != 0 && !(a == i64::MIN && b == -1));
+            proptest::prop_assert_eq!(divmod64(a, b), (a / b, a % b));
+        }
     }
 }
