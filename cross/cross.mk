@@ -1,6 +1,7 @@
 # Cross builds for boards: included by the top-level Makefile.
 #   make cross       stripped static binaries -> dist/<target>/memdog
 #   make size        size/static/no-malloc table; fails over 64 KiB or on any allocator symbol
+#   make size-modules  code bytes per memdog module and target
 #   make cross-test  library unit tests under qemu (armv7, big-endian mips, aarch64:
 #                    the bare system calls of each ABI) and
 #                    smoke runs of every cross binary against fixture trees, compared with the host's
@@ -24,7 +25,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 CROSS_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CROSS_BINS := $(foreach t,$(CROSS_TARGETS),dist/$(t)/memdog)
 
-.PHONY: cross-deps cross size cross-test dist cross-force
+.PHONY: cross-deps cross size size-modules cross-test dist cross-force
 
 cross-deps:
 	@sh cross/install.sh
@@ -39,16 +40,29 @@ cross: cross-deps
 RUST_MEM_TARGETS := armv7-unknown-linux-musleabihf armv5te-unknown-linux-musleabi \
                     aarch64-unknown-linux-musl x86_64-unknown-linux-musl
 
+# Release board binaries only (added to cross/cargo-config.toml's flags; the
+# unit tests under qemu need unwinding): a panic is a trap instruction, with
+# no panic handler or its location tables behind it (aarch64 -472, mips -592,
+# armv7 -324 bytes). memdog's code does not panic (clippy denies unwrap,
+# expect and panic; slices are read with get), so this only changes how a
+# bug would end: SIGILL or SIGTRAP instead of SIGABRT.
+RELEASE_RUSTFLAGS := ["-Zunstable-options", "-Cpanic=immediate-abort"]
+
 # always handed to cargo, which knows what is up to date; `+` hands it
 # make's jobserver, so the builds share the -j tokens
 dist/%/memdog: cross-force
-	+@MEMDOG_DISCARD=1 CARGO_TARGET_DIR=target/cross/$* $(XCARGO) build --locked --release \
+	+@MEMDOG_DISCARD=1 CARGO_TARGET_DIR=target/cross/$* $(XCARGO) \
+	  --config 'target.$*.rustflags=$(RELEASE_RUSTFLAGS)' build --locked --release \
 	  $(CROSS_FEATURE_ARGS) --target $* -Zbuild-std=core -q \
 	  $(if $(filter $*,$(RUST_MEM_TARGETS)),-Zbuild-std-features=compiler-builtins-mem)
 	@mkdir -p dist/$* && llvm-strip --strip-all -o $@ target/cross/$*/$*/release/memdog
 
 size: cross $(BIN)
 	@sh cross/size.sh $(CROSS_TARGETS)
+
+# code bytes per memdog module and target (docs/size.md)
+size-modules: cross
+	@python3 cross/size-modules.py $(CROSS_TARGETS)
 
 cross-test: cross $(BIN)
 	@for t in $(CROSS_TEST_TARGETS); do \
