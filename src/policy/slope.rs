@@ -57,14 +57,29 @@ pub struct Fit {
 }
 
 impl Fit {
-    /// R^2 >= pct / 100, compared without division (128-bit products).
+    /// R^2 >= pct / 100, i.e. `(10 sxy)^2 >= (pct sxx) syy`, compared
+    /// without division as two exact 128-bit products of 64-bit factors.
+    /// The factors fit in 64 bits for `fit`'s at most 48 points (|sxy| <
+    /// 2^50, sxx < 2^36) and pct <= 100; one out-of-line compare of two
+    /// widening products instead of four inlined i128 ones (932 bytes of MIPS code).
     pub fn r2_at_least(&self, pct: i64) -> bool {
         if self.syy <= 0 {
             return false; // a flat line: no growth to explain
         }
-        let lhs = i128::from(self.sxy) * i128::from(self.sxy) * 100;
-        lhs >= i128::from(pct) * i128::from(self.sxx) * i128::from(self.syy)
+        let Ok(pct) = u64::try_from(pct) else {
+            return true; // a negative bound: any fit passes
+        };
+        // plain products: within the bounds above neither can wrap (an
+        // overflow check on a 64-bit product is a long sequence on MIPS32)
+        let r = self.sxy.unsigned_abs().wrapping_mul(10);
+        products_ge(r, r, pct.wrapping_mul(self.sxx as u64), self.syy as u64)
     }
+}
+
+/// `a * b >= c * d`, exact.
+#[inline(never)]
+fn products_ge(a: u64, b: u64, c: u64, d: u64) -> bool {
+    u128::from(a) * u128::from(b) >= u128::from(c) * u128::from(d)
 }
 
 /// Times are scaled to at most 4096 steps and values clamped to +-2^25 kB
@@ -269,6 +284,43 @@ mod tests {
             "{:?}",
             out.iter().flatten().max()
         );
+    }
+
+    /// The i128 form the comparison had, for the widening one to match.
+    fn r2_i128(f: &Fit, pct: i64) -> bool {
+        f.syy > 0
+            && i128::from(f.sxy) * i128::from(f.sxy) * 100
+                >= i128::from(pct) * i128::from(f.sxx) * i128::from(f.syy)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn r2_matches_the_i128_comparison(
+            pts in proptest::collection::vec((0u64..30 * 86_400_000, 0u64..(1 << 33)), 2..=RING_CAP),
+            pct in -5i64..=100,
+        ) {
+            let mut pts = pts;
+            pts.sort();
+            if let Some(f) = fit(pts.iter().copied()) {
+                proptest::prop_assert_eq!(f.r2_at_least(pct), r2_i128(&f, pct), "{:?}", f);
+            }
+        }
+    }
+
+    #[test]
+    fn r2_at_the_bounds() {
+        // the largest sums 48 points can make: full-scale steps and values
+        let pts: Vec<(u64, u64)> = (0..RING_CAP as u64)
+            .map(|i| (i * 1_000_000, if i % 2 == 0 { 0 } else { 1 << 40 }))
+            .collect();
+        let f = fit(pts.iter().copied()).unwrap();
+        for pct in [0, 1, 25, 60, 99, 100] {
+            assert_eq!(f.r2_at_least(pct), r2_i128(&f, pct), "{pct} {f:?}");
+        }
+        // a steep line just inside the 2^25 kB clamp
+        let line: Vec<(u64, u64)> = (0..RING_CAP as u64).map(|i| (i * 80, i << 19)).collect();
+        let f = fit(line.iter().copied()).unwrap();
+        assert!(f.r2_at_least(100) && r2_i128(&f, 100), "{f:?}");
     }
 
     #[test]
