@@ -199,25 +199,19 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
 mod div64 {
     use memdog::num::{divmod64, udivmod64};
 
-    #[no_mangle]
-    extern "C" fn __udivdi3(n: u64, d: u64) -> u64 {
-        udivmod64(n, d).0
+    /// `name(a, b)` is `.field` (0: quotient, 1: remainder) of `f(a, b)`.
+    macro_rules! helper {
+        ($name:ident, $t:ty, $f:ident, $field:tt) => {
+            #[no_mangle]
+            extern "C" fn $name(a: $t, b: $t) -> $t {
+                $f(a, b).$field
+            }
+        };
     }
-
-    #[no_mangle]
-    extern "C" fn __umoddi3(n: u64, d: u64) -> u64 {
-        udivmod64(n, d).1
-    }
-
-    #[no_mangle]
-    extern "C" fn __divdi3(a: i64, b: i64) -> i64 {
-        divmod64(a, b).0
-    }
-
-    #[no_mangle]
-    extern "C" fn __moddi3(a: i64, b: i64) -> i64 {
-        divmod64(a, b).1
-    }
+    helper!(__udivdi3, u64, udivmod64, 0);
+    helper!(__umoddi3, u64, udivmod64, 1);
+    helper!(__divdi3, i64, divmod64, 0);
+    helper!(__moddi3, i64, divmod64, 1);
 }
 
 /// The same for ARM board binaries: the EABI's `__aeabi_uldivmod` and
