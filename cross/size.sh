@@ -32,6 +32,6 @@ fi
 if [ $fail -eq 0 ]; then
   echo "size: every binary static, <= $limit bytes (goal $goal), no allocator"
 else
-  echo "size: FAILED: a binary over the $limit-byte budget, dynamic, or with allocator symbols"
+  echo "size: FAILED: a binary over the $limit-byte budget, dynamic, or with allocator symbols (docs/size.md: where the bytes go)"
 fi
 exit $fail
