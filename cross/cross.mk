@@ -43,7 +43,7 @@ RUST_MEM_TARGETS := armv7-unknown-linux-musleabihf armv5te-unknown-linux-musleab
 # Release board binaries only (added to cross/cargo-config.toml's flags; the
 # unit tests under qemu need unwinding): a panic is a trap instruction, with
 # no panic handler or its location tables behind it (aarch64 -472, mips -592,
-# armv7 -324 bytes). memdog's code does not panic (clippy denies unwrap,
+# armv7 -312 bytes). memdog's code does not panic (clippy denies unwrap,
 # expect and panic; slices are read with get), so this only changes how a
 # bug would end: SIGILL or SIGTRAP instead of SIGABRT.
 RELEASE_RUSTFLAGS := ["-Zunstable-options", "-Cpanic=immediate-abort"]
