@@ -290,6 +290,48 @@ impl Config {
         Ok(SYS_FIELD + (self.keys.len() - 1) as u16)
     }
 
+    /// Relative paths (log, textfile, pidfiles, devices, dump_dir, ...) made
+    /// absolute against `base`, the directory memdog started in: a daemon
+    /// moves to `/`, and a path must mean the same after that.
+    pub fn make_absolute(&mut self, base: &[u8]) -> Result<(), ConfigError> {
+        let fix = |p: &mut Str| -> Result<(), ConfigError> {
+            if p.starts_with(b"/") || p.is_empty() {
+                return Ok(());
+            }
+            let mut full = Str::new();
+            let ok = full.extend_from_slice(base).is_ok()
+                && full.push(b'/').is_ok()
+                && full.extend_from_slice(p).is_ok();
+            if !ok {
+                return fail(0, "a relative path is too long once made absolute (at most 127 bytes): write it absolute", p);
+            }
+            *p = full;
+            Ok(())
+        };
+        for p in [
+            &mut self.log,
+            &mut self.textfile,
+            &mut self.watchdog,
+            &mut self.syslog,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if &p[..] != b"procd" {
+                fix(p)?;
+            }
+        }
+        fix(&mut self.reset_reason)?;
+        fix(&mut self.dump_dir)?;
+        fix(&mut self.proc_root)?;
+        for t in self.targets.iter_mut() {
+            if let Some(TargetKind::Pidfile(p)) = t.kind.as_mut() {
+                fix(p)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The command line of an exec action.
     pub fn exec_line(&self, i: u8) -> &[u8] {
         self.execs.get(usize::from(i)).map_or(&[], |l| &l[..])

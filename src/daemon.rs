@@ -7,7 +7,8 @@
 
 use crate::cli::{Spec, Watch, MAX_SPECS};
 use crate::config::{
-    Action, Actions, Config, ConfigError, Parser, TargetKind, LINE_CAP, MAX_RULES, SYS_FIELD,
+    Action, Actions, Config, ConfigError, Parser, Target, TargetKind, LINE_CAP, MAX_RULES,
+    SYS_FIELD,
 };
 use crate::line::{push_timestamp, Line};
 use crate::out::{self, exit, Sink};
@@ -17,7 +18,7 @@ use crate::proc::maps::MapsSummary;
 use crate::proc::meminfo::Meminfo;
 use crate::proc::status::Status;
 use crate::sys::{self, signals, ExecArgs, Fd, PathBuf};
-use crate::watch::{Observer, Stamp, Tracked, Watcher};
+use crate::watch::{Carry, Observer, Stamp, Tracked, Watcher, MAX_TRACKED};
 
 /// Processes with rule state at once; each slot holds MAX_RULES states.
 pub const MAX_SLOTS: usize = 8;
@@ -31,21 +32,34 @@ pub struct RunOpts<'a> {
     pub pidfile: Option<&'a [u8]>,
 }
 
-/// Read and parse a config file; errors are `FILE:LINE: what` on stderr-ready form.
-pub fn load(path: &[u8]) -> Result<Config, ConfigError> {
-    let p = PathBuf::from(path);
-    let mut fd = Fd::open_read(&p).map_err(|e| ConfigError {
+fn file_error(msg: &'static str) -> ConfigError {
+    ConfigError {
         line: 0,
-        msg: e.text(),
+        msg,
         got: heapless::Vec::new(),
-    })?;
+    }
+}
+
+/// Read and parse a config file; errors are `FILE:LINE: what` on stderr-ready
+/// form (line 0: about the whole file). Relative paths in it are made
+/// absolute against `base`.
+pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> {
+    let p = PathBuf::from(path);
+    // O_NONBLOCK-free open would hang on a FIFO: look first
+    match sys::fs::lstat(&p) {
+        Ok(st) if st.kind() == sys::fs::Kind::Regular || st.kind() == sys::fs::Kind::Symlink => {}
+        Ok(_) => return Err(file_error("not a regular file (a config is a text file)")),
+        Err(e) => return Err(file_error(e.text())),
+    }
+    let mut fd = Fd::open_read(&p).map_err(|e| file_error(e.text()))?;
+    match sys::fs::fstat(&fd) {
+        Ok(st) if st.kind() == sys::fs::Kind::Regular => {}
+        Ok(_) => return Err(file_error("not a regular file (a config is a text file)")),
+        Err(e) => return Err(file_error(e.text())),
+    }
     // like sshd's StrictModes: root must not obey a file anyone can edit
     if sys::geteuid() == 0 && sys::mode_of(&fd).is_ok_and(|m| m & 0o002 != 0) {
-        return Err(ConfigError {
-            line: 0,
-            msg: "config is world-writable; run chmod o-w on it",
-            got: heapless::Vec::new(),
-        });
+        return Err(file_error("config is world-writable; run chmod o-w on it"));
     }
     let mut parser = Parser::new();
     let mut buf = [0u8; LINE_CAP];
@@ -56,20 +70,22 @@ pub fn load(path: &[u8]) -> Result<Config, ConfigError> {
         }
     });
     if let Err(e) = r {
-        return Err(ConfigError {
-            line: 0,
-            msg: e.text(),
-            got: heapless::Vec::new(),
-        });
+        return Err(file_error(e.text()));
     }
     res?;
-    parser.finish()
+    let mut cfg = parser.finish()?;
+    if let Some(b) = base {
+        cfg.make_absolute(b.as_bytes())?;
+    }
+    Ok(cfg)
 }
 
 fn config_error(path: &[u8], e: &ConfigError) {
     let mut b = [0u8; 20];
     let n = crate::num::fmt_u64(u64::from(e.line), &mut b);
-    if e.got.is_empty() {
+    if e.line == 0 {
+        out::error(&[path, b": ", e.msg.as_bytes()]);
+    } else if e.got.is_empty() {
         out::error(&[path, b":", n, b": ", e.msg.as_bytes()]);
     } else {
         out::error(&[
@@ -90,7 +106,8 @@ fn config_error(path: &[u8], e: &ConfigError) {
 // share one frame, and stack probes touch all of it (RSS)
 #[inline(never)]
 pub fn check(path: &[u8]) -> i32 {
-    match load(path) {
+    let cwd = sys::fs::cwd().ok();
+    match load(path, cwd.as_ref()) {
         Ok(c) => {
             print_config(&c);
             exit::OK
@@ -200,6 +217,9 @@ fn push_limit(l: &mut Line, kind: Kind, v: u64) {
     }
 }
 
+/// The rule state of one process life: the states of its target's rules
+/// and the slope rules' points.
+#[derive(Clone, Default)]
 struct Slot {
     /// Tracked::id, 0 = free
     id: u32,
@@ -215,13 +235,46 @@ struct Child {
     killed: bool,
 }
 
-/// State that survives a config reload.
+/// State that survives a config reload: the watchdog, running actions,
+/// and what the rules remember (a reload keeps the state of every target
+/// and rule it does not change, so a 24 h slope window survives reloads).
 pub struct Runtime {
     watchdog: Option<Fd>,
     /// the watchdog action fired: no more kicks, the hardware resets the board
     starving: bool,
     children: heapless::Vec<Child, MAX_CHILDREN>,
     dry_run: bool,
+    /// --dry-run given on the command line (a reload keeps it)
+    dry_run_flag: bool,
+    slots: [Slot; MAX_SLOTS],
+    sys_states: [RuleState; MAX_RULES],
+    sys_rings: [Ring; MAX_SLOPE_RULES],
+    /// process lives already told that no rule slot was free
+    denied: heapless::Vec<u32, MAX_TRACKED>,
+    mem_total: Option<u64>,
+    /// the watcher's state between two configs
+    carry: Carry,
+    /// for the next serve: old spec -> new spec (identity but after a good reload)
+    spec_map: [Option<usize>; MAX_SPECS],
+}
+
+impl Runtime {
+    pub fn new(watchdog: Option<Fd>, dry_run: bool) -> Runtime {
+        Runtime {
+            watchdog,
+            starving: false,
+            children: heapless::Vec::new(),
+            dry_run,
+            dry_run_flag: false,
+            slots: Default::default(),
+            sys_states: Default::default(),
+            sys_rings: Default::default(),
+            denied: heapless::Vec::new(),
+            mem_total: None,
+            carry: Carry::default(),
+            spec_map: core::array::from_fn(Some),
+        }
+    }
 }
 
 /// What the rules see and do; rebuilt on every (re)load.
@@ -231,11 +284,7 @@ struct Policy<'c> {
     /// config target index for each watch spec
     spec_target: [usize; MAX_SPECS],
     system_target: Option<usize>,
-    slots: [Slot; MAX_SLOTS],
-    sys_states: [RuleState; MAX_RULES],
-    sys_rings: [Ring; MAX_SLOPE_RULES],
     line: Line,
-    mem_total: Option<u64>,
 }
 
 /// Who a transition is about.
@@ -246,20 +295,30 @@ struct Subject<'s> {
 }
 
 impl Policy<'_> {
-    fn slot_of(&mut self, id: u32) -> Option<&mut Slot> {
-        let i = match self.slots.iter().position(|s| s.id == id) {
-            Some(i) => i,
-            None => {
-                let free = self.slots.iter().position(|s| s.id == 0)?;
-                if let Some(s) = self.slots.get_mut(free) {
-                    s.id = id;
-                    s.states.iter_mut().for_each(RuleState::rebaseline);
-                    s.rings.iter_mut().for_each(|r| *r = Ring::default());
-                }
-                free
+    /// The rule slot of a process life, taken on its first sample. With
+    /// every slot taken its rules cannot be judged: said once per life
+    /// (`event=overflow what=rules`), and it gets a slot as soon as one is free.
+    fn slot_of(&mut self, sink: &mut Sink, s: Stamp, who: &Subject, id: u32) -> Option<usize> {
+        if let Some(i) = self.rt.slots.iter().position(|s| s.id == id) {
+            return Some(i);
+        }
+        let Some(free) = self.rt.slots.iter().position(|s| s.id == 0) else {
+            if !self.rt.denied.contains(&id) {
+                let _ = self.rt.denied.push(id);
+                self.begin(s);
+                self.line.push(b" event=overflow what=rules");
+                self.line.kv(b"limit", MAX_SLOTS as u64);
+                self.subject(who);
+                self.line.push(b" judged=no");
+                sink.write_event(self.line.finish());
             }
+            return None;
         };
-        self.slots.get_mut(i)
+        if let Some(s) = self.rt.slots.get_mut(free) {
+            *s = Slot::default();
+            s.id = id;
+        }
+        Some(free)
     }
 
     fn begin(&mut self, s: Stamp) {
@@ -532,24 +591,31 @@ impl Policy<'_> {
         who: &Subject,
         slot_id: Option<u32>,
         get: &dyn Fn(u16) -> Option<u64>,
-        mem_total: Option<u64>,
     ) {
         let cfg = self.cfg;
         let Some(t) = cfg.targets.get(who.target) else {
             return;
         };
+        if t.rules.is_empty() {
+            return;
+        }
+        let slot = match slot_id {
+            Some(id) => match self.slot_of(sink, s, who, id) {
+                Some(i) => Some(i),
+                None => return,
+            },
+            None => None,
+        };
         let t_ms = s.up_ns / 1_000_000;
+        let mem_total = self.rt.mem_total;
         let mut slopes = 0;
         for (ri, rule) in t.rules.iter().enumerate() {
             let is_slope = matches!(rule.kind, Kind::Slope { .. });
             slopes += usize::from(is_slope);
             let Some(v) = get(rule.field) else { continue };
-            let (states, rings) = match slot_id {
-                Some(id) => match self.slot_of(id) {
-                    Some(slot) => (&mut slot.states, &mut slot.rings),
-                    None => return, // no free slot: logged once at start-up sizing
-                },
-                None => (&mut self.sys_states, &mut self.sys_rings),
+            let (states, rings) = match slot.and_then(|i| self.rt.slots.get_mut(i)) {
+                Some(slot) => (&mut slot.states, &mut slot.rings),
+                None => (&mut self.rt.sys_states, &mut self.rt.sys_rings),
             };
             let Some(st) = states.get_mut(ri) else {
                 continue;
@@ -600,26 +666,21 @@ impl Observer for Policy<'_> {
             pid: Some(t.pid),
             name: &t.comm,
         };
-        let total = self.mem_total;
-        self.eval(
-            sink,
-            s,
-            &who,
-            Some(t.id),
-            &|f| process_value(f, st, maps),
-            total,
-        );
+        self.eval(sink, s, &who, Some(t.id), &|f| process_value(f, st, maps));
     }
 
+    /// The life ended: its rule slot is free (a restart starts afresh).
     fn on_exit(&mut self, _sink: &mut Sink, _s: Stamp, t: &Tracked) {
-        // re-baseline: a restarted process starts with fresh rule state
-        if let Some(slot) = self.slots.iter_mut().find(|s| s.id == t.id) {
+        if let Some(slot) = self.rt.slots.iter_mut().find(|s| s.id == t.id) {
             slot.id = 0;
+        }
+        if let Some(i) = self.rt.denied.iter().position(|&d| d == t.id) {
+            self.rt.denied.swap_remove(i);
         }
     }
 
     fn on_meminfo(&mut self, sink: &mut Sink, s: Stamp, m: &Meminfo) {
-        self.mem_total = m.get(b"MemTotal");
+        self.rt.mem_total = m.get(b"MemTotal");
         let Some(target) = self.system_target else {
             return;
         };
@@ -636,12 +697,27 @@ impl Observer for Policy<'_> {
             }
             m.get(key)
         };
-        let total = self.mem_total;
-        self.eval(sink, s, &who, None, &get, total);
+        self.eval(sink, s, &who, None, &get);
     }
 }
 
 impl Runtime {
+    /// At exit: give running actions up to `exec_timeout` to finish (an
+    /// exec that saves state, a dump), then kill what is left.
+    pub fn finish_children(&mut self, sink: &mut Sink, timeout_ms: u64) {
+        let end = sys::monotonic_ns().saturating_add(timeout_ms.saturating_mul(1_000_000));
+        for c in self.children.iter_mut() {
+            c.deadline_ns = c.deadline_ns.min(end);
+        }
+        while !self.children.is_empty() {
+            self.tend_children(sink);
+            if self.children.iter().all(|c| c.killed) && sys::monotonic_ns() > end + 1_000_000_000 {
+                break; // killed and still not reaped after a second: give up
+            }
+            sys::sleep_until_monotonic(sys::monotonic_ns() + 20_000_000);
+        }
+    }
+
     fn kick(&mut self) {
         if self.starving {
             return;
@@ -652,7 +728,7 @@ impl Runtime {
     }
 
     /// Reap finished exec actions, kill those past their timeout.
-    fn tend_children(&mut self, sink: &mut Sink) {
+    pub fn tend_children(&mut self, sink: &mut Sink) {
         while let Some((pid, code)) = sys::reap() {
             if let Some(i) = self.children.iter().position(|c| c.pid == pid) {
                 self.children.swap_remove(i);
@@ -696,9 +772,104 @@ impl Runtime {
     }
 }
 
-enum Outcome {
+/// Why one config's run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
     Stop,
     Reload,
+}
+
+/// What happens between two samples. [`Sleeper`] sleeps to the next
+/// deadline, kicking the watchdog and tending exec children, and turns
+/// SIGTERM/SIGHUP into an [`Outcome`]; a test drives a fixture /proc tree
+/// and the clock itself, through the very same sampling and rule code.
+pub trait Pace {
+    /// The time stamp of sample `seq`.
+    fn stamp(&mut self, seq: u64) -> Stamp {
+        Stamp::now(seq)
+    }
+    /// Wait for the next sample; Some ends this config's run.
+    fn wait(&mut self, rt: &mut Runtime, sink: &mut Sink, seq: u64) -> Option<Outcome>;
+}
+
+/// The daemon's pace: CLOCK_MONOTONIC deadlines `interval` apart (no drift,
+/// no burst after a stall), watchdog kicks in between.
+pub struct Sleeper {
+    interval_ns: u64,
+    kick_ns: u64,
+    count: Option<u64>,
+    /// the deadline being slept to; kept when a reload cuts the sleep short,
+    /// so a SIGHUP neither adds a sample nor skips one
+    next: Option<u64>,
+    last: u64,
+}
+
+impl Sleeper {
+    pub fn new(cfg: &Config, count: Option<u64>) -> Sleeper {
+        let mut s = Sleeper {
+            interval_ns: 0,
+            kick_ns: 0,
+            count,
+            next: None,
+            last: sys::monotonic_ns(),
+        };
+        s.configure(cfg);
+        s
+    }
+
+    fn configure(&mut self, cfg: &Config) {
+        self.interval_ns = cfg.interval_ms.saturating_mul(1_000_000).max(1);
+        self.kick_ns = cfg.watchdog_kick_ms.saturating_mul(1_000_000).max(1);
+    }
+}
+
+impl Pace for Sleeper {
+    fn wait(&mut self, rt: &mut Runtime, sink: &mut Sink, seq: u64) -> Option<Outcome> {
+        if self.count.is_some_and(|c| seq >= c) || sink.broken {
+            return Some(Outcome::Stop);
+        }
+        let deadline = match self.next {
+            Some(d) => d,
+            None => {
+                let mut d = self.last.saturating_add(self.interval_ns);
+                let now = sys::monotonic_ns();
+                if now > d {
+                    // stalled (SIGSTOP, a slow flash): skip the missed ticks, no burst
+                    let missed = (now - d) / self.interval_ns + 1;
+                    d = d.saturating_add(missed.saturating_mul(self.interval_ns));
+                }
+                self.next = Some(d);
+                d
+            }
+        };
+        loop {
+            if signals::stop_requested() {
+                return Some(Outcome::Stop);
+            }
+            if signals::take_hup() {
+                return Some(Outcome::Reload);
+            }
+            rt.tend_children(sink);
+            let now = sys::monotonic_ns();
+            if now >= deadline {
+                break;
+            }
+            let mut wake = deadline;
+            if rt.watchdog.is_some() && !rt.starving {
+                wake = wake.min(now + self.kick_ns);
+            }
+            if !rt.children.is_empty() {
+                wake = wake.min(now + 50_000_000);
+            }
+            sys::sleep_until_monotonic(wake);
+            if wake < deadline {
+                rt.kick();
+            }
+        }
+        self.next = None;
+        self.last = deadline;
+        None
+    }
 }
 
 fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
@@ -742,68 +913,264 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
     (w, map, system)
 }
 
-/// One config's life: sample, evaluate, act, until a signal says stop or reload.
-fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, count: Option<u64>) -> Outcome {
+/// One config's life: sample, evaluate, act, until the pace says stop or
+/// reload. What the rules and the watcher know is taken from `rt` at the
+/// start and left there at the end, so a reload continues it.
+fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -> Outcome {
     let (w, spec_target, system_target) = watch_opts(cfg);
     let mut watcher = Watcher::new(w);
     watcher.textfile = cfg.textfile.as_deref().map(crate::watch::Textfile::new);
+    let carry = core::mem::take(&mut rt.carry);
+    let spec_map = core::mem::replace(&mut rt.spec_map, core::array::from_fn(Some));
+    let resumed = carry.seq > 0;
     let mut policy = Policy {
         cfg,
         rt,
         spec_target,
         system_target,
-        slots: core::array::from_fn(|_| Slot {
-            id: 0,
-            states: Default::default(),
-            rings: Default::default(),
-        }),
-        sys_states: Default::default(),
-        sys_rings: Default::default(),
         line: Line::new(),
-        mem_total: None,
     };
-    let interval_ns = cfg.interval_ms.saturating_mul(1_000_000);
-    let kick_ns = cfg.watchdog_kick_ms.saturating_mul(1_000_000).max(1);
-    let mut deadline = sys::monotonic_ns();
-    loop {
-        watcher.tick(sink, &mut policy);
-        policy.rt.kick();
-        sink.flush();
-        if count.is_some_and(|c| watcher.seq >= c) {
-            return Outcome::Stop;
-        }
-        deadline = deadline.saturating_add(interval_ns);
-        let now = sys::monotonic_ns();
-        if now > deadline {
-            let missed = (now - deadline) / interval_ns.max(1) + 1;
-            deadline = deadline.saturating_add(missed.saturating_mul(interval_ns));
-        }
-        // sleep to the next sample, waking to kick the watchdog and tend exec children
-        loop {
-            if signals::stop_requested() {
-                return Outcome::Stop;
-            }
-            if signals::take_hup() {
-                return Outcome::Reload;
-            }
-            policy.rt.tend_children(sink);
-            let now = sys::monotonic_ns();
-            if now >= deadline {
-                break;
-            }
-            let mut wake = deadline;
-            if policy.rt.watchdog.is_some() && !policy.rt.starving {
-                wake = wake.min(now + kick_ns);
-            }
-            if !policy.rt.children.is_empty() {
-                wake = wake.min(now + 50_000_000);
-            }
-            sys::sleep_until_monotonic(wake);
-            if wake < deadline {
-                policy.rt.kick();
-            }
+    let s = pace.stamp(carry.seq);
+    watcher.adopt(sink, s, carry, &spec_map, &mut policy);
+    sink.flush();
+    if resumed {
+        // a reload cut a sleep short: the next sample is at its usual time
+        if let Some(o) = pace.wait(policy.rt, sink, watcher.seq) {
+            policy.rt.carry = watcher.carry();
+            return o;
         }
     }
+    loop {
+        let s = pace.stamp(watcher.seq + 1);
+        watcher.tick_at(sink, &mut policy, s);
+        policy.rt.kick();
+        sink.flush();
+        if let Some(o) = pace.wait(policy.rt, sink, watcher.seq) {
+            policy.rt.carry = watcher.carry();
+            return o;
+        }
+    }
+}
+
+/// Are two rules the same rule (so a reload keeps its state)? Fields are
+/// compared by name: [system] fields are numbered per config.
+fn same_rule(oc: &Config, a: &crate::policy::Rule, nc: &Config, b: &crate::policy::Rule) -> bool {
+    a.kind == b.kind
+        && a.op == b.op
+        && a.limit == b.limit
+        && a.clear == b.clear
+        && a.level == b.level
+        && a.for_n == b.for_n
+        && a.cooldown_s == b.cooldown_s
+        && oc.field_name(a.field) == nc.field_name(b.field)
+}
+
+/// The states of `old`'s rules moved to the same rules of `new`; a rule
+/// that is new or changed starts afresh.
+fn remap_states(
+    oc: &Config,
+    old: &Target,
+    nc: &Config,
+    new: &Target,
+    states: &mut [RuleState; MAX_RULES],
+    rings: &mut [Ring; MAX_SLOPE_RULES],
+) {
+    let (os, or) = (states.clone(), rings.clone());
+    *states = Default::default();
+    *rings = Default::default();
+    let mut used = [false; MAX_RULES];
+    let slope = |r: &crate::policy::Rule| matches!(r.kind, Kind::Slope { .. });
+    let mut new_slope = 0;
+    for (ni, nr) in new.rules.iter().enumerate() {
+        let mut old_slope = 0;
+        for (oi, orule) in old.rules.iter().enumerate() {
+            let free = used.get(oi).is_some_and(|u| !u);
+            if free && same_rule(oc, orule, nc, nr) {
+                if let Some(u) = used.get_mut(oi) {
+                    *u = true;
+                }
+                if let (Some(d), Some(s)) = (states.get_mut(ni), os.get(oi)) {
+                    *d = s.clone();
+                }
+                if slope(nr) {
+                    if let (Some(d), Some(s)) = (rings.get_mut(new_slope), or.get(old_slope)) {
+                        *d = s.clone();
+                    }
+                }
+                break;
+            }
+            old_slope += usize::from(slope(orule));
+        }
+        new_slope += usize::from(slope(nr));
+    }
+}
+
+/// After a good reload: which spec of the new config follows each old
+/// spec's processes (same label and same pid/name/pidfile), and the rule
+/// states of every unchanged rule moved to where the new config has it.
+fn remap(oc: &Config, nc: &Config, rt: &mut Runtime) {
+    let (_, old_spec_target, old_sys) = watch_opts(oc);
+    let (_, new_spec_target, new_sys) = watch_opts(nc);
+    let same = |a: &Target, b: &Target| a.label == b.label && a.kind == b.kind;
+    let mut spec_map = [None; MAX_SPECS];
+    for (os, &ot) in old_spec_target.iter().enumerate() {
+        let Some(o) = oc.targets.get(ot) else {
+            continue;
+        };
+        let hit = new_spec_target
+            .iter()
+            .position(|&nt| nc.targets.get(nt).is_some_and(|n| same(o, n)));
+        if let Some(m) = spec_map.get_mut(os) {
+            *m = hit;
+        }
+    }
+    rt.spec_map = spec_map;
+    let target_of = |cfg_targets: &[usize; MAX_SPECS], spec: Option<usize>| {
+        spec.and_then(|s| cfg_targets.get(s).copied())
+    };
+    for slot in rt.slots.iter_mut().filter(|s| s.id != 0) {
+        let Some(t) = rt.carry.tracked.iter().find(|t| t.id == slot.id) else {
+            slot.id = 0;
+            continue;
+        };
+        let ot = target_of(&old_spec_target, Some(t.spec)).and_then(|i| oc.targets.get(i));
+        let ns = spec_map.get(t.spec).copied().flatten();
+        let nt = target_of(&new_spec_target, ns).and_then(|i| nc.targets.get(i));
+        if let (Some(o), Some(n)) = (ot, nt) {
+            remap_states(oc, o, nc, n, &mut slot.states, &mut slot.rings);
+        }
+        // else the target left the config: the watcher ends the life
+        // (event=exit reason=unwatched) and frees the slot
+    }
+    match (
+        old_sys.and_then(|i| oc.targets.get(i)),
+        new_sys.and_then(|i| nc.targets.get(i)),
+    ) {
+        (Some(o), Some(n)) => {
+            remap_states(oc, o, nc, n, &mut rt.sys_states, &mut rt.sys_rings);
+        }
+        _ => {
+            rt.sys_states = Default::default();
+            rt.sys_rings = Default::default();
+        }
+    }
+}
+
+/// Run configs until a stop: on a reload the config file is read again; a
+/// good one continues every unchanged target and rule, a bad one changes
+/// nothing; both are one `event=reload` line. The log is reopened either way
+/// (logrotate). `base` makes the new config's relative paths absolute.
+pub fn drive(
+    cfg: &mut Config,
+    path: &[u8],
+    base: Option<&PathBuf>,
+    rt: &mut Runtime,
+    sink: &mut Sink,
+    pace: &mut dyn Pace,
+) {
+    while serve(cfg, rt, sink, pace) == Outcome::Reload {
+        let s = pace.stamp(rt.carry.seq);
+        let mut l = Line::new();
+        push_timestamp(&mut l, s.wall_secs);
+        l.kv_secs(b"up", s.up_ns);
+        l.kv(b"seq", s.seq);
+        sink.reopen();
+        match load(path, base) {
+            Ok(new) => {
+                remap(cfg, &new, rt);
+                let restart = cfg.log != new.log
+                    || cfg.log_size != new.log_size
+                    || cfg.log_files != new.log_files
+                    || cfg.syslog != new.syslog
+                    || cfg.syslog_remote != new.syslog_remote
+                    || cfg.watchdog != new.watchdog;
+                *cfg = new;
+                rt.dry_run = rt.dry_run_flag || cfg.dry_run;
+                l.push(b" event=reload status=ok");
+                if restart {
+                    // the outputs and the watchdog are opened once, before a
+                    // --daemonize parent returns: a new path needs a restart
+                    l.push(b" restart_needed=outputs");
+                }
+            }
+            Err(e) => {
+                rt.spec_map = core::array::from_fn(Some);
+                l.push(b" event=reload status=error kept=old");
+                l.kv(b"line", u64::from(e.line));
+                l.kv_str(b"error", e.msg.as_bytes());
+                if !e.got.is_empty() {
+                    l.kv_str(b"got", &e.got);
+                }
+            }
+        }
+        sink.write_event(l.finish());
+        sink.flush();
+    }
+}
+
+/// `event=agent-start`: memdog itself (re)started, so `report` never
+/// counts a memdog restart as a restart of the processes it watches.
+pub fn agent_start(sink: &mut Sink, s: Stamp, mode: &[u8]) {
+    let mut l = Line::new();
+    push_timestamp(&mut l, s.wall_secs);
+    l.kv_secs(b"up", s.up_ns);
+    l.kv(b"seq", s.seq);
+    l.push(b" event=agent-start version=");
+    l.push(env!("CARGO_PKG_VERSION").as_bytes());
+    l.push(b" mode=");
+    l.push(mode);
+    l.kv(b"agent_pid", u64::from(sys::getpid()));
+    sink.write_event(l.finish());
+    sink.flush();
+}
+
+/// Write our daemon's pid into the locked pidfile, synced: an init script
+/// reads it as soon as `memdog run -d` returns.
+fn write_pid(fd: &mut Fd, pid: u32) -> Result<(), sys::Errno> {
+    let mut b = [0u8; 20];
+    let mut text: heapless::Vec<u8, 21> = heapless::Vec::new();
+    let _ = text.extend_from_slice(crate::num::fmt_u64(u64::from(pid), &mut b));
+    let _ = text.push(b'\n');
+    sys::fs::truncate_to_zero(fd)?;
+    sys::write_all(fd.raw(), &text)?;
+    fd.fsync()
+}
+
+/// Open and lock the pidfile before anything forks: a second instance is
+/// refused here, with the running one's pid.
+fn lock_pidfile(pf: &[u8]) -> Result<Fd, i32> {
+    let p = PathBuf::from(pf);
+    let fd = match sys::fs::open_pidfile(&p) {
+        Ok(fd) => fd,
+        Err(e) => {
+            out::error(&[
+                b"cannot open pidfile ",
+                pf,
+                b": ",
+                e.text().as_bytes(),
+                b" (is its directory there and writable?)",
+            ]);
+            return Err(exit::FAILURE);
+        }
+    };
+    if let Err(e) = sys::fs::lock_exclusive(&fd) {
+        if e.0 == libc::EWOULDBLOCK {
+            let mut buf = [0u8; 24];
+            let (held, _) = sys::read_file(&p, &mut buf).unwrap_or((&[], false));
+            let held = crate::num::trim(held.split(|&b| b == b'\n').next().unwrap_or(&[]));
+            out::error(&[
+                b"memdog is already running with pidfile ",
+                pf,
+                b" (pid ",
+                held,
+                b"): stop it first, or give this one another --pidfile",
+            ]);
+        } else {
+            out::error(&[b"cannot lock pidfile ", pf, b": ", e.text().as_bytes()]);
+        }
+        return Err(exit::FAILURE);
+    }
+    Ok(fd)
 }
 
 /// `memdog run -c CONFIG`. `count` stops after that many samples (tests).
@@ -811,14 +1178,35 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, count: Option<u64>) ->
 // share one frame, and stack probes touch all of it (RSS)
 #[inline(never)]
 pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
-    let mut cfg = match load(opts.config) {
+    // paths are made absolute against the directory memdog started in:
+    // --daemonize moves to /, and SIGHUP reads the config again from there
+    let cwd = sys::fs::cwd().ok();
+    let path = absolute(opts.config, cwd.as_ref());
+    let mut cfg = match load(path.as_bytes(), cwd.as_ref()) {
         Ok(c) => c,
         Err(e) => {
             config_error(opts.config, &e);
             return exit::USAGE;
         }
     };
+    {
+        // /proc mounted, `pid =` targets running: at once, like `watch`
+        let (w, _, _) = watch_opts(&cfg);
+        let mut probe = Watcher::new(w);
+        if let Err(code) = probe.preflight() {
+            return code;
+        }
+    }
     let dry_run = opts.dry_run || cfg.dry_run;
+    // the pidfile first: a second instance is told so, before it touches the log
+    let pidfile = opts.pidfile.map(|p| absolute(p, cwd.as_ref()));
+    let mut pid_fd = match pidfile.as_ref() {
+        Some(p) => match lock_pidfile(p.as_bytes()) {
+            Ok(fd) => Some(fd),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let mut sink = Sink::stdout();
     if let Err(code) = out::open_log(&mut sink, cfg.log.as_deref(), cfg.log_size, cfg.log_files) {
         return code;
@@ -830,6 +1218,11 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     ) {
         return code;
     }
+    if let Some(tf) = cfg.textfile.as_deref() {
+        if let Err(code) = out::check_textfile(tf) {
+            return code;
+        }
+    }
     let watchdog = match cfg.watchdog.as_deref() {
         None => None,
         Some(p) => match sys::open_write(&PathBuf::from(p)) {
@@ -840,56 +1233,73 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
             }
         },
     };
+    let mut pid = sys::getpid();
     if opts.daemonize {
-        if let Err(e) = sys::daemonize() {
-            out::error(&[b"cannot daemonize: ", e.text().as_bytes()]);
-            return exit::FAILURE;
-        }
-    }
-    if let Some(pf) = opts.pidfile {
-        let mut b = [0u8; 20];
-        let mut text: heapless::Vec<u8, 21> = heapless::Vec::new();
-        let _ = text.extend_from_slice(crate::num::fmt_u64(u64::from(sys::getpid()), &mut b));
-        let _ = text.push(b'\n');
-        if let Err(e) = sys::write_file_synced(&PathBuf::from(pf), &text) {
-            out::error(&[b"cannot write pidfile ", pf, b": ", e.text().as_bytes()]);
-            return exit::FAILURE;
-        }
-    }
-    signals::install();
-    let mut rt = Runtime {
-        watchdog,
-        starving: false,
-        children: heapless::Vec::new(),
-        dry_run,
-    };
-    loop {
-        match serve(&cfg, &mut rt, &mut sink, count) {
-            Outcome::Stop => break,
-            Outcome::Reload => {
-                let mut l = Line::new();
-                push_timestamp(&mut l, sys::realtime().0);
-                l.kv_secs(b"up", sys::boottime_ns());
-                match load(opts.config) {
-                    Ok(new) => {
-                        cfg = new;
-                        rt.dry_run = opts.dry_run || cfg.dry_run;
-                        l.push(b" event=reload status=ok");
-                    }
-                    Err(e) => {
-                        l.push(b" event=reload status=error kept=old");
-                        l.kv(b"line", u64::from(e.line));
-                        l.kv_str(b"error", e.msg.as_bytes());
-                        l.kv_str(b"got", &e.got);
+        match sys::fork() {
+            Err(e) => {
+                out::error(&[b"cannot daemonize: fork: ", e.text().as_bytes()]);
+                return exit::FAILURE;
+            }
+            Ok(0) => {
+                sys::detach();
+                pid = sys::getpid();
+            }
+            Ok(child) => {
+                // the parent returns to the init script only once the
+                // pidfile names the daemon
+                let mut code = exit::OK;
+                if let Some(fd) = pid_fd.as_mut() {
+                    if let Err(e) = write_pid(fd, child) {
+                        let _ = sys::kill(child, libc::SIGKILL);
+                        out::error(&[b"cannot write pidfile: ", e.text().as_bytes()]);
+                        code = exit::FAILURE;
                     }
                 }
-                sink.write_event(l.finish());
-                sink.flush();
+                sys::exit(code);
             }
         }
+    } else if let Some(fd) = pid_fd.as_mut() {
+        if let Err(e) = write_pid(fd, pid) {
+            out::error(&[b"cannot write pidfile: ", e.text().as_bytes()]);
+            return exit::FAILURE;
+        }
     }
-    rt.tend_children(&mut sink);
+    let _ = pid;
+    signals::install();
+    let mut rt = Runtime::new(watchdog, dry_run);
+    rt.dry_run_flag = opts.dry_run;
+    agent_start(&mut sink, Stamp::now(0), b"run");
+    let mut pace = Sleeper::new(&cfg, count);
+    drive(
+        &mut cfg,
+        path.as_bytes(),
+        cwd.as_ref(),
+        &mut rt,
+        &mut sink,
+        &mut pace,
+    );
+    rt.finish_children(&mut sink, cfg.exec_timeout_ms);
     sink.flush();
     rt.close_watchdog();
+    if let (Some(p), Some(_)) = (pidfile.as_ref(), pid_fd.as_ref()) {
+        let _ = sys::fs::unlink(p);
+    }
+    if sink.broken {
+        out::error(&[b"stdout closed (EPIPE): memdog stopped"]);
+        return exit::FAILURE;
+    }
     exit::OK
+}
+
+/// `p` as an absolute path: relative ones are taken from `base` (the
+/// directory memdog started in).
+pub fn absolute(p: &[u8], base: Option<&PathBuf>) -> PathBuf {
+    match base {
+        Some(b) if !p.starts_with(b"/") && !p.is_empty() => {
+            let mut full = b.clone();
+            full.push(b"/").push(p);
+            full
+        }
+        _ => PathBuf::from(p),
+    }
 }

@@ -18,7 +18,9 @@ pub const SYNC_EVERY_NS: u64 = 60_000_000_000;
 
 /// A size-bounded log: `path`, then `path.1` .. `path.(files-1)` by rename.
 /// Files hold whole lines and each stays within `limit` bytes, so the disk
-/// never holds more than limit x files.
+/// never holds more than limit x files. A device node (/dev/console, a
+/// serial port, /dev/null) or a FIFO is a stream: written, never rotated,
+/// renamed or replaced.
 pub struct LogFile {
     fd: Option<Fd>,
     path: PathBuf,
@@ -27,60 +29,145 @@ pub struct LogFile {
     limit: u64,
     files: u32,
     last_sync_ns: u64,
+    /// a device node or FIFO: no size, no rotation, no inode checks
+    stream: bool,
+    /// the live file's inode, to notice it deleted or renamed away
+    ino: u64,
+    /// the live file was deleted or renamed and a new one opened: say so
+    pub reopened: Option<&'static [u8]>,
+}
+
+/// Why a log cannot be used, for one clear line at start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogError {
+    Sys(Errno),
+    /// the path is a directory or a socket
+    Kind(sys::fs::Kind),
+    /// another memdog holds the log's lock
+    Locked,
+    /// `path.N` is not a regular file: rotation would move it
+    Slot(u32, sys::fs::Kind),
+}
+
+impl From<Errno> for LogError {
+    fn from(e: Errno) -> LogError {
+        LogError::Sys(e)
+    }
+}
+
+/// Open the log at `path`: a regular file (created 0640, appended, locked),
+/// or an existing device node or FIFO (a stream). Returns the descriptor,
+/// its size, whether it is a stream, and its inode.
+fn open_log_path(path: &PathBuf, truncate: bool) -> Result<(Fd, u64, bool, u64), LogError> {
+    use sys::fs::Kind;
+    let kind = match sys::fs::lstat(path) {
+        Ok(st) => Some(st.kind()),
+        Err(e) if e.0 == libc::ENOENT => None,
+        Err(e) => return Err(e.into()),
+    };
+    match kind {
+        None | Some(Kind::Regular) => {
+            let fd = if truncate {
+                sys::open_truncate(path)?
+            } else {
+                Fd::open_append(path)?
+            };
+            if let Err(e) = sys::fs::lock_exclusive(&fd) {
+                return Err(if e.0 == libc::EWOULDBLOCK {
+                    LogError::Locked
+                } else {
+                    e.into()
+                });
+            }
+            let st = sys::fs::fstat(&fd)?;
+            let size = fd.size()?;
+            Ok((fd, size, false, st.ino))
+        }
+        Some(k @ (Kind::CharDevice | Kind::BlockDevice | Kind::Fifo)) => {
+            let fd = sys::fs::open_stream(path, k == Kind::Fifo)?;
+            Ok((fd, 0, true, 0))
+        }
+        Some(Kind::Symlink) => Err(Errno(libc::ELOOP).into()),
+        Some(k) => Err(LogError::Kind(k)),
+    }
 }
 
 impl LogFile {
-    fn open(path: &PathBuf, truncate: bool) -> Result<(Fd, u64), Errno> {
-        let fd = if truncate {
-            sys::open_truncate(path)?
-        } else {
-            Fd::open_append(path)?
-        };
-        let size = fd.size()?;
-        Ok((fd, size))
-    }
-
     fn numbered(&self, k: u32) -> PathBuf {
         let mut p = self.path.clone();
         p.push(b".").push_u32(k);
         p
     }
 
-    /// path.(n-2) -> path.(n-1) ... path -> path.1, then a fresh path.
-    fn rotate(&mut self) -> Result<(), Errno> {
+    /// `path.k` is ours to rename: absent, or a regular file.
+    fn rotatable(&self, k: u32) -> Result<(), LogError> {
+        match sys::fs::lstat(&self.numbered(k)) {
+            Ok(st) if st.kind() != sys::fs::Kind::Regular => Err(LogError::Slot(k, st.kind())),
+            _ => Ok(()),
+        }
+    }
+
+    fn reopen_at(&mut self, truncate: bool) -> Result<(), Errno> {
         self.fd = None;
-        if self.files <= 1 {
-            let (fd, size) = LogFile::open(&self.path, true)?;
-            self.fd = Some(fd);
-            self.size = size;
-            return Ok(());
-        }
-        for k in (1..self.files - 1).rev() {
-            let _ = sys::rename(&self.numbered(k), &self.numbered(k + 1));
-        }
-        sys::rename(&self.path, &self.numbered(1))?;
-        let (fd, size) = LogFile::open(&self.path, false)?;
+        let (fd, size, stream, ino) = open_log_path(&self.path, truncate).map_err(|e| match e {
+            LogError::Sys(e) => e,
+            LogError::Locked => Errno(libc::EWOULDBLOCK),
+            _ => Errno(libc::EISDIR),
+        })?;
         self.fd = Some(fd);
         self.size = size;
+        self.stream = stream;
+        self.ino = ino;
         Ok(())
+    }
+
+    /// path.(n-2) -> path.(n-1) ... path -> path.1, then a fresh path. A
+    /// name that is not a regular file (someone's directory) is never moved.
+    fn rotate(&mut self) -> Result<(), Errno> {
+        if self.files <= 1 {
+            return self.reopen_at(true);
+        }
+        self.fd = None;
+        for k in (1..self.files - 1).rev() {
+            if self.rotatable(k).is_ok() {
+                let _ = sys::rename(&self.numbered(k), &self.numbered(k + 1));
+            }
+        }
+        sys::rename(&self.path, &self.numbered(1))?;
+        self.reopen_at(false)
+    }
+
+    /// Is the live file still at its path? Deleted (a user freeing flash)
+    /// or renamed away (logrotate without copytruncate): open a new one.
+    fn check_live(&mut self) {
+        let Some(fd) = self.fd.as_ref() else { return };
+        if self.stream {
+            return;
+        }
+        let why: &'static [u8] = match (sys::fs::fstat(fd), sys::fs::lstat(&self.path)) {
+            (Ok(st), _) if st.nlink == 0 => b"deleted",
+            (_, Err(e)) if e.0 == libc::ENOENT => b"renamed",
+            (_, Ok(st)) if st.ino != self.ino => b"replaced",
+            _ => return,
+        };
+        if self.reopen_at(false).is_ok() {
+            self.reopened = Some(why);
+        }
     }
 
     /// Write whole lines; returns how many lines of `data` were written.
     fn write(&mut self, data: &[u8]) -> (u64, Result<(), Errno>) {
+        self.check_live();
         if self.fd.is_none() {
-            match LogFile::open(&self.path, false) {
-                Ok((fd, size)) => {
-                    self.fd = Some(fd);
-                    self.size = size;
-                }
-                Err(e) => return (0, Err(e)),
+            if let Err(e) = self.reopen_at(false) {
+                return (0, Err(e));
             }
         }
         let mut done = 0u64;
         let mut rest = data;
         while !rest.is_empty() {
             // the longest run of whole lines that fits in this file
-            let room = if self.limit == 0 {
+            let room = if self.limit == 0 || self.stream {
                 u64::MAX
             } else {
                 self.limit.saturating_sub(self.size)
@@ -125,6 +212,9 @@ impl LogFile {
     }
 
     fn sync(&mut self, force: bool) {
+        if self.stream {
+            return; // a tty or a pipe has nothing to sync
+        }
         let now = sys::monotonic_ns();
         if force || now.saturating_sub(self.last_sync_ns) >= SYNC_EVERY_NS {
             if let Some(fd) = self.fd.as_ref() {
@@ -160,6 +250,8 @@ pub struct Sink {
     pub last_error: Option<Errno>,
     /// copies of every line to syslog (local /dev/log and/or remote UDP)
     pub syslog: heapless::Vec<crate::syslog::Syslog, 2>,
+    /// stdout is a pipe whose reader went away (EPIPE): time to stop
+    pub broken: bool,
 }
 
 impl Sink {
@@ -176,6 +268,7 @@ impl Sink {
             written: 0,
             last_error: None,
             syslog: heapless::Vec::new(),
+            broken: false,
         }
     }
 
@@ -185,24 +278,51 @@ impl Sink {
 
     /// A sink for `log`: stdout when None, else the file opened for
     /// appending (a symlink is refused: ELOOP), `limit` bytes per file
-    /// (0 = unbounded) and `files` files in all. Built in place: a Sink
-    /// returned through a Result is one more 4 KiB copy on the stack.
-    pub fn open(&mut self, log: Option<&[u8]>, limit: u64, files: u32) -> Result<(), Errno> {
+    /// (0 = unbounded) and `files` files in all; a device node or FIFO is
+    /// written as a stream. Built in place: a Sink returned through a
+    /// Result is one more 4 KiB copy on the stack.
+    pub fn open(&mut self, log: Option<&[u8]>, limit: u64, files: u32) -> Result<(), LogError> {
         let Some(path) = log else {
             self.dest = Dest::Stdout;
             return Ok(());
         };
         let p = PathBuf::from(path);
-        let (fd, size) = LogFile::open(&p, false)?;
-        self.dest = Dest::File(LogFile {
+        let (fd, size, stream, ino) = open_log_path(&p, false)?;
+        let f = LogFile {
             fd: Some(fd),
             path: p,
             size,
             limit,
             files: files.max(1),
             last_sync_ns: sys::monotonic_ns(),
-        });
+            stream,
+            ino,
+            reopened: None,
+        };
+        if !stream {
+            for k in 1..f.files {
+                f.rotatable(k)?;
+            }
+        }
+        self.dest = Dest::File(f);
         Ok(())
+    }
+
+    /// SIGHUP: close the log and open its path again at the next write
+    /// (after an external logrotate).
+    pub fn reopen(&mut self) {
+        if let Dest::File(f) = &mut self.dest {
+            f.fd = None;
+        }
+    }
+
+    /// The live log was deleted or renamed and a new one opened since the
+    /// last call: why.
+    pub fn take_reopened(&mut self) -> Option<&'static [u8]> {
+        match &mut self.dest {
+            Dest::File(f) => f.reopened.take(),
+            Dest::Stdout => None,
+        }
     }
 
     /// Queue an event line: like [`Sink::write_line`], and the batch is fsynced.
@@ -250,7 +370,10 @@ impl Sink {
         let (done, r) = match &mut self.dest {
             Dest::Stdout => match sys::write_all(sys::STDOUT, data) {
                 Ok(()) => (u64::MAX, Ok(())),
-                Err(e) => (0, Err(e)),
+                Err(e) => {
+                    self.broken |= e.0 == libc::EPIPE;
+                    (0, Err(e))
+                }
             },
             Dest::File(f) => {
                 let r = f.write(data);
@@ -301,18 +424,85 @@ fn write_to(dest: &mut Dest, data: &[u8]) -> Result<(), Errno> {
     }
 }
 
-/// Point a sink at `log` (stdout when None); an unopenable log is one clear
+/// Point a sink at `log` (stdout when None); an unusable log is one clear
 /// error at start. Returns the exit code on failure, like [`attach_syslog`].
 pub fn open_log(sink: &mut Sink, log: Option<&[u8]>, limit: u64, files: u32) -> Result<(), i32> {
+    let path = log.unwrap_or_default();
     sink.open(log, limit, files).map_err(|e| {
-        error(&[
-            b"cannot open log ",
-            log.unwrap_or_default(),
-            b": ",
-            e.text().as_bytes(),
-        ]);
+        match e {
+            LogError::Sys(e) => error(&[b"cannot open log ", path, b": ", e.text().as_bytes()]),
+            LogError::Kind(k) => error(&[
+                b"cannot use log ",
+                path,
+                b": it is ",
+                k.word(),
+                b" (give a file, a device node like /dev/console, or a FIFO)",
+            ]),
+            LogError::Locked => error(&[
+                b"log ",
+                path,
+                b" is being written by another memdog (its lock is held): give each instance its own log",
+            ]),
+            LogError::Slot(k, kind) => {
+                let mut b = [0u8; 20];
+                error(&[
+                    b"cannot rotate log ",
+                    path,
+                    b": ",
+                    path,
+                    b".",
+                    crate::num::fmt_u64(u64::from(k), &mut b),
+                    b" is ",
+                    kind.word(),
+                    b", not a log memdog rotated: move it away or choose another log path",
+                ])
+            }
+        }
         exit::FAILURE
     })
+}
+
+/// A textfile path must be a plain file (it is replaced every sample) in a
+/// directory that exists: a device node, a symlink or a missing directory
+/// is one clear error at start.
+pub fn check_textfile(path: &[u8]) -> Result<(), i32> {
+    let p = PathBuf::from(path);
+    match sys::fs::lstat(&p) {
+        Ok(st) if st.kind() == sys::fs::Kind::Regular => return Ok(()),
+        Ok(st) => {
+            error(&[
+                b"cannot use textfile ",
+                path,
+                b": it is ",
+                st.kind().word(),
+                b"; a textfile is replaced every sample, so give a plain file path",
+            ]);
+            return Err(exit::FAILURE);
+        }
+        Err(e) if e.0 != libc::ENOENT => {
+            error(&[b"cannot use textfile ", path, b": ", e.text().as_bytes()]);
+            return Err(exit::FAILURE);
+        }
+        Err(_) => {}
+    }
+    let dir = match path.iter().rposition(|&b| b == b'/') {
+        Some(0) => &b"/"[..],
+        Some(i) => path.get(..i).unwrap_or(b"."),
+        None => b".",
+    };
+    match sys::fs::lstat(&PathBuf::from(dir)) {
+        Ok(st) if st.kind() == sys::fs::Kind::Directory => Ok(()),
+        _ => {
+            error(&[
+                b"cannot use textfile ",
+                path,
+                b": its directory ",
+                dir,
+                b" does not exist (create it, e.g. mkdir -p, or fix the path)",
+            ]);
+            Err(exit::FAILURE)
+        }
+    }
 }
 
 /// Attach syslog outputs to a sink; a missing /dev/log or a bad address is

@@ -153,6 +153,12 @@ impl Textfile {
     fn commit(&mut self) {
         self.flush();
         if self.fd.take().is_some() {
+            // something not a plain file appeared at the path: never replace it
+            let kind = crate::sys::fs::lstat(&self.path).map(|st| st.kind());
+            if kind.is_ok_and(|k| k != crate::sys::fs::Kind::Regular) {
+                let _ = crate::sys::fs::unlink(&self.tmp);
+                return;
+            }
             let _ = crate::sys::rename(&self.tmp, &self.path);
         }
     }
@@ -170,6 +176,18 @@ pub struct Watcher<'a> {
     self_pid: u32,
     next_id: u32,
     pub textfile: Option<Textfile>,
+}
+
+/// What a config reload must not lose: the processes followed (no new
+/// `start` for a process already seen), the sample count (`seq` goes on)
+/// and the one-time notices.
+#[derive(Default)]
+pub struct Carry {
+    pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
+    state: [SpecState; cli::MAX_SPECS],
+    pub seq: u64,
+    overflow_logged: bool,
+    next_id: u32,
 }
 
 /// Hooks for what the daemon does with each sample (thresholds, actions).
@@ -236,6 +254,62 @@ impl<'a> Watcher<'a> {
         }
     }
 
+    /// /proc mounted and readable, every `pid =` target running: checked
+    /// before the first sample, so a typo is an exit code and a hint.
+    pub fn preflight(&mut self) -> Result<(), i32> {
+        preflight(&self.opts, &mut self.reader)
+    }
+
+    /// Hand over what survives a reload (see [`Carry`]).
+    pub fn carry(&mut self) -> Carry {
+        Carry {
+            tracked: core::mem::take(&mut self.tracked),
+            state: self.state,
+            seq: self.seq,
+            overflow_logged: self.overflow_logged,
+            next_id: self.next_id,
+        }
+    }
+
+    /// Take over a previous config's state. `spec_map[old spec]` is the new
+    /// spec of the same target, or None when the target is gone from the
+    /// config: its processes are no longer followed and get an
+    /// `event=exit reason=unwatched` line each, and `obs.on_exit`.
+    pub fn adopt(
+        &mut self,
+        sink: &mut Sink,
+        s: Stamp,
+        old: Carry,
+        spec_map: &[Option<usize>],
+        obs: &mut dyn Observer,
+    ) {
+        self.seq = old.seq;
+        self.overflow_logged = old.overflow_logged;
+        if old.next_id != 0 {
+            self.next_id = old.next_id;
+        }
+        for (i, st) in old.state.iter().enumerate() {
+            if let Some(Some(n)) = spec_map.get(i) {
+                if let Some(slot) = self.state.get_mut(*n) {
+                    *slot = *st;
+                }
+            }
+        }
+        for mut t in old.tracked {
+            match spec_map.get(t.spec).copied().flatten() {
+                Some(n) => {
+                    t.spec = n;
+                    let _ = self.tracked.push(t);
+                }
+                None => {
+                    self.event_line(sink, s, b"exit", &t, Some(b"unwatched"));
+                    obs.on_exit(sink, s, &t);
+                }
+            }
+        }
+        self.sort_tracked();
+    }
+
     fn begin(&mut self, s: Stamp) {
         self.line.clear();
         push_timestamp(&mut self.line, s.wall_secs);
@@ -249,6 +323,12 @@ impl<'a> Watcher<'a> {
 
     /// Lines lost to a full or read-only disk are reported once writing works again.
     fn dropped_notice(&mut self, sink: &mut Sink, s: Stamp) {
+        if let Some(why) = sink.take_reopened() {
+            self.begin(s);
+            self.line.push(b" event=log-reopened reason=");
+            self.line.push(why);
+            sink.write_event(self.line.finish());
+        }
         if sink.dropped > 0 {
             self.begin(s);
             self.line.push(b" event=dropped");
@@ -278,7 +358,9 @@ impl<'a> Watcher<'a> {
         sink.write_event(self.line.finish());
     }
 
-    fn wait_line(&mut self, sink: &mut Sink, s: Stamp, i: usize, spec: Spec) {
+    /// `event=wait` once per spell of waiting, with why: not-found (no
+    /// process of that name), pidfile-missing, pidfile-garbage, pid-dead.
+    fn wait_line(&mut self, sink: &mut Sink, s: Stamp, i: usize, spec: Spec, why: &[u8]) {
         if self.state.get(i).is_some_and(|st| st.waiting_logged) {
             return;
         }
@@ -290,17 +372,34 @@ impl<'a> Watcher<'a> {
             Spec::Pid(p) => self.line.kv(b"pid", u64::from(p)),
             Spec::SelfPid => self.line.kv(b"pid", u64::from(self.self_pid)),
         }
-        self.emit(sink, s);
+        self.line.push(b" reason=");
+        self.line.push(why);
+        sink.write_event(self.line.finish());
         if let Some(st) = self.state.get_mut(i) {
             st.waiting_logged = true;
         }
     }
 
-    fn is_tracked(&self, pid: u32, spec: usize) -> bool {
-        self.tracked.iter().any(|t| t.pid == pid && t.spec == spec)
+    /// Is this process life (pid and start time) followed for `spec`? A
+    /// reused pid is a new life: the old one's held status descriptor says
+    /// it is gone at its next sample.
+    fn is_tracked(&self, st: &Stat, spec: usize) -> bool {
+        self.tracked
+            .iter()
+            .any(|t| t.pid == st.pid && t.starttime == st.starttime && t.spec == spec)
     }
 
-    fn track(&mut self, sink: &mut Sink, s: Stamp, st: &Stat, spec: usize) {
+    fn track(&mut self, sink: &mut Sink, s: Stamp, st: &Stat, spec: usize, obs: &mut dyn Observer) {
+        // the pid names a new life: the old one is over, and says so first
+        while let Some(k) = self
+            .tracked
+            .iter()
+            .position(|t| t.pid == st.pid && t.spec == spec && t.starttime != st.starttime)
+        {
+            let t = self.tracked.remove(k);
+            self.event_line(sink, s, b"exit", &t, Some(b"gone"));
+            obs.on_exit(sink, s, &t);
+        }
         let Ok(status) = self.reader.open_status(st.pid) else {
             return;
         };
@@ -332,30 +431,39 @@ impl<'a> Watcher<'a> {
 
     /// Find targets not followed yet: a --pid at start, the process a
     /// pidfile names now, every process matching a --name.
-    pub fn discover(&mut self, sink: &mut Sink, s: Stamp) {
+    pub fn discover(&mut self, sink: &mut Sink, s: Stamp, obs: &mut dyn Observer) {
         let specs = self.opts.specs.clone();
         let mut any_name = false;
         for (i, spec) in specs.iter().enumerate() {
             match *spec {
                 Spec::Name(_) => any_name = true,
-                Spec::Pidfile(path) => match self.reader.pidfile(path) {
-                    Ok(pid) if !self.is_tracked(pid, i) => match self.reader.stat(pid) {
-                        Ok(st) if alive(st.state) => {
-                            // a new pid in the file replaces the old target
-                            while let Some(k) = self.tracked.iter().position(|t| t.spec == i) {
-                                self.tracked.swap_remove(k);
+                Spec::Pidfile(path) => {
+                    let why: &[u8] = match self.reader.pidfile(path) {
+                        Ok(pid) => match self.reader.stat(pid) {
+                            Ok(st) if alive(st.state) => {
+                                if !self.is_tracked(&st, i) {
+                                    // a new pid in the file replaces the old target
+                                    while let Some(k) =
+                                        self.tracked.iter().position(|t| t.spec == i)
+                                    {
+                                        let t = self.tracked.swap_remove(k);
+                                        self.event_line(sink, s, b"exit", &t, Some(b"replaced"));
+                                        obs.on_exit(sink, s, &t);
+                                    }
+                                    self.track(sink, s, &st, i, obs);
+                                }
+                                continue;
                             }
-                            self.track(sink, s, &st, i)
-                        }
-                        _ => self.wait_line(sink, s, i, *spec),
-                    },
-                    Ok(_) => {}
-                    Err(_) => {
-                        if !self.tracked.iter().any(|t| t.spec == i) {
-                            self.wait_line(sink, s, i, *spec)
-                        }
+                            _ => b"pid-dead",
+                        },
+                        Err(ReadError::Malformed) => b"pidfile-garbage",
+                        Err(ReadError::Gone) => b"pidfile-missing",
+                        Err(_) => b"pidfile-unreadable",
+                    };
+                    if !self.tracked.iter().any(|t| t.spec == i) {
+                        self.wait_line(sink, s, i, *spec, why)
                     }
-                },
+                }
                 Spec::Pid(_) | Spec::SelfPid => {
                     let pid = if let Spec::Pid(p) = *spec {
                         p
@@ -363,11 +471,11 @@ impl<'a> Watcher<'a> {
                         self.self_pid
                     };
                     let done = self.state.get(i).is_some_and(|st| st.done);
-                    if !done && !self.is_tracked(pid, i) {
+                    if !done && !self.tracked.iter().any(|t| t.spec == i) {
                         match self.reader.stat(pid) {
-                            Ok(st) => self.track(sink, s, &st, i),
+                            Ok(st) => self.track(sink, s, &st, i, obs),
                             Err(_) => {
-                                self.wait_line(sink, s, i, *spec);
+                                self.wait_line(sink, s, i, *spec, b"pid-dead");
                                 if let Some(st) = self.state.get_mut(i) {
                                     st.done = true;
                                 }
@@ -378,10 +486,15 @@ impl<'a> Watcher<'a> {
             }
         }
         if any_name {
-            self.scan_names(sink, s, &specs);
+            self.scan_names(sink, s, &specs, obs);
         }
-        // a stable order: by spec, then pid. Insertion sort: a handful of
-        // entries, and core's sort costs 2 KiB of code on MIPS
+        self.sort_tracked();
+    }
+
+    /// A stable order: by spec, then pid (an old life before a new one of
+    /// the same pid). Insertion sort: a handful of entries, and core's sort
+    /// costs 2 KiB of code on MIPS.
+    fn sort_tracked(&mut self) {
         for i in 1..self.tracked.len() {
             let mut j = i;
             while j > 0 {
@@ -397,7 +510,13 @@ impl<'a> Watcher<'a> {
         }
     }
 
-    fn scan_names(&mut self, sink: &mut Sink, s: Stamp, specs: &[Spec<'a>]) {
+    fn scan_names(
+        &mut self,
+        sink: &mut Sink,
+        s: Stamp,
+        specs: &[Spec<'a>],
+        obs: &mut dyn Observer,
+    ) {
         let Ok(pids) = Pids::open(self.opts.proc_root) else {
             return;
         };
@@ -415,8 +534,8 @@ impl<'a> Watcher<'a> {
                         if let Some(f) = found.get_mut(i) {
                             *f = true;
                         }
-                        if !self.is_tracked(pid, i) {
-                            self.track(sink, s, &st, i);
+                        if !self.is_tracked(&st, i) {
+                            self.track(sink, s, &st, i, obs);
                         }
                     }
                 }
@@ -424,7 +543,7 @@ impl<'a> Watcher<'a> {
         }
         for (i, spec) in specs.iter().enumerate() {
             if matches!(spec, Spec::Name(_)) && !found.get(i).copied().unwrap_or(true) {
-                self.wait_line(sink, s, i, *spec);
+                self.wait_line(sink, s, i, *spec, b"not-found");
             }
         }
     }
@@ -566,13 +685,18 @@ impl<'a> Watcher<'a> {
     }
 
     pub fn tick(&mut self, sink: &mut Sink, obs: &mut dyn Observer) {
-        self.seq += 1;
-        let s = Stamp::now(self.seq);
+        let s = Stamp::now(self.seq + 1);
+        self.tick_at(sink, obs, s);
+    }
+
+    /// One sample at the time `s` says (tests drive time themselves).
+    pub fn tick_at(&mut self, sink: &mut Sink, obs: &mut dyn Observer, s: Stamp) {
+        self.seq = s.seq;
         if let Some(tf) = self.textfile.as_mut() {
             tf.begin(self.seq);
         }
         self.dropped_notice(sink, s);
-        self.discover(sink, s);
+        self.discover(sink, s, obs);
         let mut i = 0;
         while i < self.tracked.len() {
             if self.sample(sink, s, i, obs) {
@@ -672,6 +796,11 @@ pub fn run(w: Watch) -> i32 {
     if let Err(code) = out::attach_syslog(&mut sink, w.syslog, w.syslog_remote) {
         return code;
     }
+    if let Some(tf) = w.textfile {
+        if let Err(code) = out::check_textfile(tf) {
+            return code;
+        }
+    }
     signals::install_stop_only();
     let interval_ns = w.interval_ms.saturating_mul(1_000_000);
     let count = w.count;
@@ -679,7 +808,8 @@ pub fn run(w: Watch) -> i32 {
     let mut deadline = sys::monotonic_ns();
     loop {
         watcher.tick(&mut sink, &mut NoObserver);
-        if count.is_some_and(|c| watcher.seq >= c) || signals::stop_requested() {
+        if count.is_some_and(|c| watcher.seq >= c) || signals::stop_requested() || sink.broken {
+            // a closed pipe (`memdog watch | head -1`) ends memdog like `yes`
             break;
         }
         deadline = deadline.saturating_add(interval_ns);
@@ -696,7 +826,7 @@ pub fn run(w: Watch) -> i32 {
             break;
         }
     }
-    if let Some(e) = sink.last_error {
+    if let Some(e) = sink.last_error.filter(|_| !sink.broken) {
         out::error(&[
             b"some log lines could not be written: ",
             e.text().as_bytes(),

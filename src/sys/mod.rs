@@ -7,6 +7,7 @@
 
 use core::ffi::c_char;
 
+pub mod fs;
 pub mod path;
 mod raw;
 pub use path::PathBuf;
@@ -44,26 +45,50 @@ fn cstr(p: &PathBuf) -> usize {
 pub struct Errno(pub i32);
 
 impl Errno {
-    /// Short text for an errno, for one-line error messages.
+    /// The errno's name and meaning, for one-line error messages
+    /// (`EPIPE: broken pipe`): the name is what a user searches for.
     pub fn text(self) -> &'static str {
         match self.0 {
-            libc::ENOENT => "no such file or directory",
-            libc::EACCES => "permission denied",
-            libc::EPERM => "operation not permitted",
-            libc::ESRCH => "no such process",
-            libc::ENOSPC => "no space left on device",
-            libc::EROFS => "read-only file system",
-            libc::ELOOP => "is a symlink (refused)",
-            libc::EISDIR => "is a directory",
-            libc::ENOTDIR => "not a directory",
-            libc::EIO => "input/output error",
-            libc::EINVAL => "invalid argument",
-            libc::EMFILE | libc::ENFILE => "too many open files",
-            libc::EDQUOT => "disk quota exceeded",
-            libc::EFBIG => "file too large",
-            libc::EINTR => "interrupted",
-            libc::ENAMETOOLONG => "path too long",
-            _ => "system error",
+            libc::ENOENT => "ENOENT: no such file or directory",
+            libc::EACCES => "EACCES: permission denied",
+            libc::EPERM => "EPERM: operation not permitted",
+            libc::ESRCH => "ESRCH: no such process",
+            libc::ENOSPC => "ENOSPC: no space left on device",
+            libc::EROFS => "EROFS: read-only file system",
+            libc::ELOOP => "ELOOP: is a symlink (refused)",
+            libc::EISDIR => "EISDIR: is a directory",
+            libc::ENOTDIR => "ENOTDIR: not a directory",
+            libc::EIO => "EIO: input/output error",
+            libc::EINVAL => "EINVAL: invalid argument",
+            libc::EMFILE => "EMFILE: too many open files",
+            libc::ENFILE => "ENFILE: too many open files in the system",
+            libc::EDQUOT => "EDQUOT: disk quota exceeded",
+            libc::EFBIG => "EFBIG: file too large",
+            libc::EINTR => "EINTR: interrupted",
+            libc::ENAMETOOLONG => "ENAMETOOLONG: path too long",
+            libc::EPIPE => "EPIPE: broken pipe (the reader went away)",
+            libc::ENOTSOCK => "ENOTSOCK: not a socket",
+            libc::ECONNREFUSED => "ECONNREFUSED: connection refused (nothing listens there)",
+            libc::EAGAIN => "EAGAIN: resource busy, try again",
+            libc::ENXIO => "ENXIO: no such device or address",
+            libc::EBADF => "EBADF: bad file descriptor",
+            libc::EEXIST => "EEXIST: file exists",
+            libc::EBUSY => "EBUSY: device or resource busy",
+            libc::ENODEV => "ENODEV: no such device",
+            libc::ENOTTY => "ENOTTY: not a terminal or not that device (wrong ioctl)",
+            libc::ENOMEM => "ENOMEM: out of memory",
+            libc::ENOEXEC => "ENOEXEC: not an executable format",
+            libc::ETXTBSY => "ETXTBSY: text file busy",
+            libc::ENOSYS => "ENOSYS: system call not in this kernel",
+            libc::EOVERFLOW => "EOVERFLOW: value too large",
+            libc::EADDRINUSE => "EADDRINUSE: address in use",
+            libc::EADDRNOTAVAIL => "EADDRNOTAVAIL: address not available on this host",
+            libc::ENETUNREACH => "ENETUNREACH: network unreachable",
+            libc::EMSGSIZE => "EMSGSIZE: message too long",
+            libc::EPROTOTYPE => {
+                "EPROTOTYPE: wrong socket type (a stream socket where a datagram one was expected?)"
+            }
+            _ => "unrecognised errno",
         }
     }
 }
@@ -489,6 +514,9 @@ impl ExecArgs {
             for sig in [libc::SIGPIPE, libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
                 signals::set(sig, libc::SIG_DFL);
             }
+            // stdin and stdout on /dev/null: an action's output must never
+            // mix into a log written to stdout (stderr stays memdog's)
+            null_stdio(2);
             let (a, e) = (argv.as_ptr() as usize, envp.as_ptr() as usize);
             let _ = sys3(nr!(SYS_execve), argv[0] as usize, a, e);
             exit(127);
@@ -550,17 +578,29 @@ pub fn fork() -> Result<u32, Errno> {
     check(unsafe { sc6(nr!(SYS_clone), sigchld, 0, 0, 0, 0, 0) }).map(|pid| pid as u32)
 }
 
-/// Detach from the terminal for busybox init: fork, setsid, chdir /, stdio
-/// to /dev/null. Returns in the child; the parent exits 0.
+/// Detach from the terminal for busybox init: fork, then [`detach`] in the
+/// child. Returns in the child; the parent exits 0.
 pub fn daemonize() -> Result<(), Errno> {
     if fork()? > 0 {
         exit(0);
     }
+    detach();
+    Ok(())
+}
+
+/// The child's half of daemonizing: a session of its own (no controlling
+/// terminal), `/` as its directory (no mount kept busy), stdio on /dev/null.
+pub fn detach() {
     let _ = sys3(nr!(SYS_setsid), 0, 0, 0);
     let _ = sys3(nr!(SYS_chdir), c"/".as_ptr() as usize, 0, 0);
+    null_stdio(3);
+}
+
+/// Put /dev/null on descriptors 0..n (n = 2: stdin and stdout).
+fn null_stdio(n: usize) {
     let null = c"/dev/null".as_ptr() as usize;
     if let Ok(null) = sys4(nr!(SYS_openat), CWD, null, libc::O_RDWR as usize, 0) {
-        for fd in 0..3 {
+        for fd in 0..n {
             if null != fd {
                 let _ = sys3(nr!(SYS_dup3), null, fd, 0);
             }
@@ -569,7 +609,6 @@ pub fn daemonize() -> Result<(), Errno> {
             let _ = sys3(nr!(SYS_close), null, 0, 0);
         }
     }
-    Ok(())
 }
 
 /// Write all of `buf` to a stream (stdout, a pipe), retrying short writes.
