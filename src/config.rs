@@ -27,6 +27,82 @@ pub const LINE_CAP: usize = 512;
 /// meminfo keys named by [system] rules.
 pub const MAX_KEYS: usize = 8;
 
+/// The keys /proc/meminfo has had from 2.6.32 to 6.x (mm/ and
+/// fs/proc/meminfo.c): a [system] rule on anything else can never fire,
+/// so it is an error, not silence. Counts, not kB, for the HugePages_ ones.
+pub const MEMINFO_KEYS: &[&str] = &[
+    "MemTotal",
+    "MemFree",
+    "MemAvailable",
+    "Buffers",
+    "Cached",
+    "SwapCached",
+    "Active",
+    "Inactive",
+    "Active(anon)",
+    "Inactive(anon)",
+    "Active(file)",
+    "Inactive(file)",
+    "Unevictable",
+    "Mlocked",
+    "HighTotal",
+    "HighFree",
+    "LowTotal",
+    "LowFree",
+    "MmapCopy",
+    "SwapTotal",
+    "SwapFree",
+    "Zswap",
+    "Zswapped",
+    "Dirty",
+    "Writeback",
+    "AnonPages",
+    "Mapped",
+    "Shmem",
+    "KReclaimable",
+    "Slab",
+    "SReclaimable",
+    "SUnreclaim",
+    "KernelStack",
+    "ShadowCallStack",
+    "PageTables",
+    "SecPageTables",
+    "NFS_Unstable",
+    "Bounce",
+    "WritebackTmp",
+    "CommitLimit",
+    "Committed_AS",
+    "VmallocTotal",
+    "VmallocUsed",
+    "VmallocChunk",
+    "Percpu",
+    "HardwareCorrupted",
+    "AnonHugePages",
+    "ShmemHugePages",
+    "ShmemPmdMapped",
+    "FileHugePages",
+    "FilePmdMapped",
+    "CmaTotal",
+    "CmaFree",
+    "Unaccepted",
+    "HugePages_Total",
+    "HugePages_Free",
+    "HugePages_Rsvd",
+    "HugePages_Surp",
+    "Hugepagesize",
+    "Hugetlb",
+    "DirectMap4k",
+    "DirectMap2M",
+    "DirectMap4M",
+    "DirectMap1G",
+    "Quicklists",
+];
+
+/// Is this field a count rather than kB (a `%` of MemTotal means nothing for it)?
+fn is_count(name: &[u8]) -> bool {
+    name == b"Threads" || name == b"nthreadstacks" || name.starts_with(b"HugePages_")
+}
+
 pub type Str = heapless::Vec<u8, STR_CAP>;
 pub type Key = crate::proc::meminfo::Key;
 
@@ -215,6 +291,15 @@ fn parse_actions<'a>(v: &'a [u8], system: bool, execs: &mut Execs) -> Result<Act
                         arg,
                     );
                 }
+                // exec takes the rest of the line: `exec /bin/x, dump` would
+                // run /bin/x with the arguments `,` and `dump`
+                let mut words = arg.split(|&b| b == b',').skip(1);
+                if words.any(|w| {
+                    let (first, _) = crate::num::next_token(trim(w));
+                    [&b"log"[..], b"signal", b"exec", b"dump", b"watchdog", b"reboot"].contains(&first)
+                }) {
+                    return bad("exec takes the rest of the line: put it last in the list", arg);
+                }
                 let line = ExecLine::from_slice(arg)
                     .or_else(|_| bad("exec line too long (at most 159 bytes)", arg))?;
                 let i = execs.len() as u8;
@@ -360,7 +445,34 @@ pub struct Parser {
     pub cfg: Config,
     n: u32,
     err: Option<ConfigError>,
+    /// global keys set so far, by their index in GLOBAL_KEYS
+    seen: u32,
+    /// per-section keys set so far: kind, on_warn, on_crit
+    seen_target: u8,
 }
+
+/// Global keys: each may be set once (a second `interval =` is a typo or
+/// a forgotten edit, never what was meant).
+const GLOBAL_KEYS: [&str; 18] = [
+    "interval",
+    "log",
+    "log_size",
+    "log_files",
+    "proc_root",
+    "fields",
+    "cooldown",
+    "exec_timeout",
+    "watchdog_device",
+    "watchdog_kick",
+    "reset_reason",
+    "dump_dir",
+    "dry_run",
+    "syslog",
+    "syslog_remote",
+    "textfile",
+    "on_warn",
+    "on_crit",
+];
 
 impl Default for Parser {
     fn default() -> Self {
@@ -374,6 +486,8 @@ impl Parser {
             cfg: Config::new(),
             n: 0,
             err: None,
+            seen: 0,
+            seen_target: 0,
         }
     }
 
@@ -397,7 +511,17 @@ impl Parser {
         if raw.len() >= LINE_CAP {
             return bad("line too long (at most 511 bytes)", raw);
         }
-        let text = match raw.iter().position(|&b| b == b'#') {
+        // an editor's invisible UTF-8 byte order mark
+        let raw = match raw.strip_prefix(b"\xef\xbb\xbf") {
+            Some(r) if self.n == 1 => r,
+            _ => raw,
+        };
+        // a comment starts with `#` at the start or after a blank, so an
+        // exec argument like `tag#1` keeps its `#`
+        let hash = raw.iter().enumerate().position(|(i, &b)| {
+            b == b'#' && (i == 0 || matches!(raw.get(i - 1), Some(b' ' | b'\t')))
+        });
+        let text = match hash {
             Some(i) => raw.get(..i).unwrap_or(&[]),
             None => raw,
         };
@@ -440,6 +564,19 @@ impl Parser {
         } else {
             label
         };
+        let is_system = matches!(kind, Some(TargetKind::System));
+        for t in self.cfg.targets.iter() {
+            if matches!(t.kind, Some(TargetKind::System)) && is_system {
+                return bad("[system] appears twice (merge the two sections)", inner);
+            }
+            if !is_system && &t.label[..] == label {
+                return bad(
+                    "two sections with this label (labels name rules in the log: make them unique)",
+                    label,
+                );
+            }
+        }
+        self.seen_target = 0;
         let t = Target {
             label: heapless::Vec::from_slice(label)
                 .or_else(|_| bad("label too long (at most 32 bytes)", label))?,
@@ -456,6 +593,12 @@ impl Parser {
     }
 
     fn global_key<'a>(&mut self, key: &'a [u8], val: &'a [u8]) -> Result<(), Bad<'a>> {
+        if let Some(i) = GLOBAL_KEYS.iter().position(|k| k.as_bytes() == key) {
+            if self.seen & (1 << i) != 0 {
+                return bad("this key is set twice (remove one of the lines)", key);
+            }
+            self.seen |= 1 << i;
+        }
         let c = &mut self.cfg;
         match key {
             kw if is(kw, b"interval") => {
@@ -498,6 +641,9 @@ impl Parser {
                     let i = field_index(name)
                         .map_or_else(|| bad("unknown field (see memdog --help)", name), Ok)?;
                     f.0 |= 1 << i;
+                }
+                if f.0 == 0 {
+                    return bad("fields needs at least one field, like VmRSS,VmSize", val);
                 }
                 c.fields = f;
             }
@@ -585,6 +731,11 @@ impl Parser {
                 t.rules.push(rule).or_else(|_| bad("too many rules in this section (at most 8)", val))
             }
             kw if is(kw, b"on_warn") || is(kw, b"on_crit") => {
+                let bit = if key == b"on_warn" { 1 } else { 2 };
+                if self.seen_target & bit != 0 {
+                    return bad("this key is set twice in this section (remove one of the lines)", key);
+                }
+                self.seen_target |= bit;
                 let a = parse_actions(val, system, &mut self.cfg.execs)?;
                 let t = self.cfg.targets.last_mut().map_or_else(|| bad("no section", key), Ok)?;
                 if key == b"on_warn" {
@@ -603,6 +754,12 @@ impl Parser {
     fn rule<'a>(&mut self, val: &'a [u8], level: Level, system: bool) -> Result<Rule, Bad<'a>> {
         let (field, rest) = crate::num::next_token(val);
         let f = if system {
+            if !MEMINFO_KEYS.iter().any(|k| k.as_bytes() == field) {
+                return bad(
+                    "not a /proc/meminfo key (case matters: MemAvailable, MemFree, Cached, SwapFree, ...)",
+                    field,
+                );
+            }
             self.cfg.key_index(field)?
         } else {
             field_index(field).map_or_else(
@@ -622,6 +779,21 @@ impl Parser {
         };
         let (v, mut rest) = crate::num::next_token(rest);
         let (limit, kind) = rule_value(v, slope)?;
+        if kind == Kind::PercentOfRam && is_count(field) {
+            return bad(
+                "this field is a count, not kB: a % of MemTotal means nothing for it",
+                v,
+            );
+        }
+        if op == Op::Below && limit == 0 {
+            return bad("nothing is below 0: this rule can never fire", v);
+        }
+        if op == Op::Above && kind == Kind::PercentOfRam && limit >= 10_000 {
+            return bad(
+                "nothing is above 100% of MemTotal: this rule can never fire",
+                v,
+            );
+        }
         let mut rule = Rule {
             field: f,
             kind,
@@ -674,6 +846,15 @@ impl Parser {
             if w < 1 {
                 return bad("slope window must be at least 1s", val);
             }
+            // the detector trusts a slope from MIN_POINTS samples on: a
+            // shorter window could never fire
+            let need = (crate::policy::slope::MIN_POINTS as u64 - 1) * self.cfg.interval_ms;
+            if u64::from(w) * 1000 < need {
+                return bad(
+                    "slope window too short for the interval: it must hold 8 samples (over >= 7 x interval)",
+                    val,
+                );
+            }
             rule.kind = Kind::Slope { window_s: w };
         }
         if slope && op == Op::Below {
@@ -702,25 +883,56 @@ impl Parser {
                 b"",
             );
         }
+        let c = &self.cfg;
+        let lists = [&c.on_warn, &c.on_crit].into_iter().chain(
+            c.targets
+                .iter()
+                .flat_map(|t| t.on_warn.iter().chain(t.on_crit.iter())),
+        );
+        for l in lists {
+            if l.contains(&Action::Watchdog) && c.watchdog.is_none() {
+                return fail(
+                    0,
+                    "the watchdog action needs watchdog_device = /dev/watchdog",
+                    b"",
+                );
+            }
+        }
         Ok(self.cfg)
     }
 }
 
+/// A duration counted in whole seconds (cooldowns, slope windows): `500ms`
+/// would be 0 s, silently; `0` is allowed for "no cooldown".
 fn dur_s(v: &[u8]) -> Result<u32, Bad<'_>> {
-    parse_duration_ms(v)
-        .and_then(|ms| u32::try_from(ms / 1000).ok())
-        .map_or_else(|| bad("expected a duration like 30s, 10m, 6h", v), Ok)
+    if v == b"0" {
+        return Ok(0);
+    }
+    let ms =
+        parse_duration_ms(v).map_or_else(|| bad("expected a duration like 30s, 10m, 6h", v), Ok)?;
+    if !ms.is_multiple_of(1000) {
+        return bad(
+            "this duration is counted in whole seconds, like 30s or 10m",
+            v,
+        );
+    }
+    u32::try_from(ms / 1000).map_or_else(|_| bad("expected a duration like 30s, 10m, 6h", v), Ok)
 }
 
 /// A limit: kB, N% of MemTotal, or (slope) N/h or N/d kB.
 fn rule_value(v: &[u8], slope: bool) -> Result<(u64, Kind), Bad<'_>> {
     let num = |s: &[u8]| parse_u64(s).map_or_else(|| bad("expected a number", v), Ok);
     if slope {
+        // kept in kB per day: 20/d is exactly 20, N/h is N x 24
         if let Some(x) = v.strip_suffix(b"/h") {
-            return Ok((num(x)?, Kind::Slope { window_s: 0 }));
+            let n = num(x)?;
+            return n.checked_mul(24).map_or_else(
+                || bad("slope limit too large", v),
+                |d| Ok((d, Kind::Slope { window_s: 0 })),
+            );
         }
         if let Some(x) = v.strip_suffix(b"/d") {
-            return Ok((num(x)? / 24, Kind::Slope { window_s: 0 }));
+            return Ok((num(x)?, Kind::Slope { window_s: 0 }));
         }
         return bad(
             "a slope limit is kB per hour or day, like 500/h or 2000/d",
@@ -782,7 +994,7 @@ on_warn = log, signal USR1, exec /usr/bin/logger -t memdog hostapd, big
             Some(TargetKind::Name(Str::from_slice(b"hostapd").unwrap()))
         );
         assert_eq!(h.rules[1].kind, Kind::Slope { window_s: 6 * 3600 });
-        assert_eq!(h.rules[1].limit, 500);
+        assert_eq!(h.rules[1].limit, 500 * 24, "kept per day");
         let w = h.on_warn.as_ref().unwrap();
         assert_eq!(w[1], Action::Signal(libc::SIGUSR1));
         let Action::Exec(i) = w[2] else {

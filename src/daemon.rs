@@ -77,6 +77,22 @@ pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> 
     if let Some(b) = base {
         cfg.make_absolute(b.as_bytes())?;
     }
+    let c = &cfg;
+    let dumps = [&c.on_warn, &c.on_crit]
+        .into_iter()
+        .chain(
+            c.targets
+                .iter()
+                .flat_map(|t| t.on_warn.iter().chain(t.on_crit.iter())),
+        )
+        .any(|l| l.contains(&Action::Dump));
+    let dir_ok = sys::fs::lstat(&PathBuf::from(&c.dump_dir))
+        .is_ok_and(|st| st.kind() == sys::fs::Kind::Directory);
+    if dumps && !dir_ok {
+        return Err(file_error(
+            "the dump action needs dump_dir to be an existing directory (mkdir it, or set dump_dir =)",
+        ));
+    }
     Ok(cfg)
 }
 
@@ -211,7 +227,7 @@ fn push_limit(l: &mut Line, kind: Kind, v: u64) {
             l.push(b"%");
         }
         Kind::Slope { .. } => {
-            l.push_u64(v);
+            l.push_per_hour(v);
             l.push(b"kB/h");
         }
     }
@@ -356,15 +372,18 @@ impl Policy<'_> {
             Kind::PercentOfRam => (b"value_pct100", b"limit_pct100"),
             Kind::Slope { .. } => (b"slope_kb_h", b"limit_kb_h"),
         };
-        self.line.kv(vkey, value);
-        self.line.kv(
-            lkey,
-            if event == b"clear" {
-                rule.clear
-            } else {
-                rule.limit
-            },
-        );
+        let limit = if event == b"clear" {
+            rule.clear
+        } else {
+            rule.limit
+        };
+        if let Kind::Slope { .. } = rule.kind {
+            self.line.kv_per_hour(vkey, value);
+            self.line.kv_per_hour(lkey, limit);
+        } else {
+            self.line.kv(vkey, value);
+            self.line.kv(lkey, limit);
+        }
         self.line.push(b" rule=");
         self.line.push_escaped(&t.label);
         self.line.push(b"/");
@@ -383,6 +402,12 @@ impl Policy<'_> {
             Level::Warn => t.on_warn.as_ref().unwrap_or(&cfg.on_warn),
             Level::Crit => t.on_crit.as_ref().unwrap_or(&cfg.on_crit),
         };
+        // actions see slopes in kB/h, as the config writes them
+        let per = if matches!(rule.kind, Kind::Slope { .. }) {
+            24
+        } else {
+            1
+        };
         for a in actions.iter() {
             self.act(
                 sink,
@@ -390,8 +415,8 @@ impl Policy<'_> {
                 who,
                 rule.level,
                 cfg.field_name(rule.field),
-                value,
-                rule.limit,
+                value / per,
+                rule.limit / per,
                 a,
             );
         }

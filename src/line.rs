@@ -79,6 +79,28 @@ impl Line {
 
     /// ` key=value`
     #[inline(never)]
+    /// ` key=V` for a rate kept per day, written per hour: whole kB/h from
+    /// 100/h up, two decimals below (20/d is 0.83, not 0).
+    pub fn kv_per_hour(&mut self, key: &[u8], per_day: u64) {
+        self.push(b" ");
+        self.push(key);
+        self.push(b"=");
+        self.push_per_hour(per_day);
+    }
+
+    pub fn push_per_hour(&mut self, per_day: u64) {
+        if per_day >= 2400 {
+            self.push_u64(per_day / 24);
+            return;
+        }
+        let centi = per_day * 100 / 24;
+        self.push_u64(centi / 100);
+        if !centi.is_multiple_of(100) {
+            self.push(b".");
+            self.push(&[b'0' + (centi % 100 / 10) as u8, b'0' + (centi % 10) as u8]);
+        }
+    }
+
     pub fn kv(&mut self, key: &[u8], v: u64) {
         self.push(b" ");
         self.push(key);

@@ -174,6 +174,6 @@ proptest! {
         let r = &c.targets[0].rules;
         prop_assert_eq!((r[0].limit, r[0].clear, r[0].for_n), (limit, clear, n));
         prop_assert_eq!(r[1].kind, memdog::policy::Kind::Slope { window_s: hours * 3600 });
-        prop_assert_eq!(r[1].limit, limit);
+        prop_assert_eq!(r[1].limit, limit * 24, "slope limits are kept in kB per day");
     }
 }

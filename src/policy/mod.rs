@@ -34,7 +34,7 @@ pub enum Kind {
     Absolute,
     /// percent of MemTotal, in hundredths of a percent (2500 = 25 %)
     PercentOfRam,
-    /// growth in kB per hour over a window of `window_s` seconds
+    /// growth in kB per day over a window of `window_s` seconds (N/h is N x 24)
     Slope { window_s: u32 },
 }
 
@@ -45,7 +45,7 @@ pub struct Rule {
     pub field: u16,
     pub kind: Kind,
     pub op: Op,
-    /// kB, hundredths of a percent, or kB per hour, by kind
+    /// kB, hundredths of a percent, or kB per day, by kind
     pub limit: u64,
     /// clears only once the value is back past this level (hysteresis);
     /// defaults to `limit`
@@ -108,7 +108,7 @@ pub fn measure(
         Kind::Slope { window_s } => {
             let ring = ring?;
             ring.push(t_ms, value, window_s);
-            ring.leak_rate_kb_per_h(window_s)
+            ring.leak_rate_kb_per_d(window_s)
         }
     }
 }

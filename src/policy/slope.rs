@@ -49,8 +49,9 @@ impl Default for Ring {
 /// code on MIPS and ARMv5, and the same result on every architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fit {
-    /// slope in value units (kB) per hour
-    pub per_hour: i64,
+    /// slope in value units (kB) per day: a limit of 20/d is exact, and
+    /// N/h is N x 24
+    pub per_day: i64,
     sxy: i64,
     sxx: i64,
     syy: i64,
@@ -106,11 +107,12 @@ pub fn fit(points: impl Iterator<Item = (u64, u64)> + Clone) -> Option<Fit> {
     }
     let sxy = n * suv - su * sv;
     let syy = n * svv - sv * sv;
-    // kB per step = sxy / sxx; steps per hour = 3_600_000 / q
-    let whole = (sxy / sxx).saturating_mul(3_600_000);
-    let part = (sxy % sxx) * 3_600_000 / sxx;
+    // kB per step = sxy / sxx; steps per day = 86_400_000 / q. The part:
+    // |sxy % sxx| < sxx < 2^36 times 86.4e6 < 2^27 fits in an i64
+    let whole = (sxy / sxx).saturating_mul(86_400_000);
+    let part = (sxy % sxx) * 86_400_000 / sxx;
     Some(Fit {
-        per_hour: whole.saturating_add(part) / q,
+        per_day: whole.saturating_add(part) / q,
         sxy,
         sxx,
         syy,
@@ -196,8 +198,8 @@ impl Ring {
         fit((from..to).map(|i| self.at(i)))
     }
 
-    /// Growth in kB/h when it looks like a leak, else 0; None while warming up.
-    pub fn leak_rate_kb_per_h(&self, window_s: u32) -> Option<u64> {
+    /// Growth in kB/day when it looks like a leak, else 0; None while warming up.
+    pub fn leak_rate_kb_per_d(&self, window_s: u32) -> Option<u64> {
         let (first, last) = (self.at(0).0, self.at(self.len.checked_sub(1)?).0);
         if self.len < MIN_POINTS || (last - first) * 100 < u64::from(window_s) * 1000 * WARMUP_PCT {
             return None;
@@ -207,9 +209,9 @@ impl Ring {
         let a = self.fit_span(0, half + 1)?;
         let b = self.fit_span(half, self.len)?;
         let lo = all
-            .per_hour
-            .min(a.per_hour.saturating_mul(2))
-            .min(b.per_hour.saturating_mul(2));
+            .per_day
+            .min(a.per_day.saturating_mul(2))
+            .min(b.per_day.saturating_mul(2));
         if !all.r2_at_least(MIN_R2_PCT)
             || !a.r2_at_least(MIN_HALF_R2_PCT)
             || !b.r2_at_least(MIN_HALF_R2_PCT)
@@ -231,7 +233,7 @@ mod tests {
             .map(|i| {
                 let t = i * step_s;
                 r.push(t * 1000, f(t), window_s);
-                r.leak_rate_kb_per_h(window_s)
+                r.leak_rate_kb_per_d(window_s)
             })
             .collect()
     }
@@ -241,7 +243,7 @@ mod tests {
         // 500 kB/h on 20 MB, sampled every 10 min, 6 h window
         let out = feed(|t| 20_000 + t * 500 / 3600, 12, 600, 6 * 3600);
         let last = out.last().unwrap().unwrap();
-        assert!((495..=505).contains(&last), "{last}");
+        assert!((495 * 24..=505 * 24).contains(&last), "{last} kB/d");
         assert!(
             out[..20].iter().all(|x| x.is_none()),
             "warm-up: no verdict before 75 % of the window"
@@ -257,11 +259,19 @@ mod tests {
         for i in 0..(60 * 24 * 6) {
             let t = 3 * day + i * 600_000; // every 10 min, from day 3 to day 63
             r.push(t, 20_000 + t / 7200, 6 * 3600); // 500 kB/h
-            last = r.leak_rate_kb_per_h(6 * 3600);
+            last = r.leak_rate_kb_per_d(6 * 3600);
         }
         let last = last.unwrap();
-        assert!((495..=505).contains(&last), "{last}");
+        assert!((495 * 24..=505 * 24).contains(&last), "{last} kB/d");
         assert!(r.at(r.len() - 1).0 == 3 * day + (60 * 24 * 6 - 1) * 600_000);
+    }
+
+    #[test]
+    fn a_slow_leak_keeps_its_precision() {
+        // 20 kB a day (0.83 kB/h): kept per day, it is 20, not 0
+        let out = feed(|t| 20_000 + t * 20 / 86_400, 24 * 8, 3600, 4 * 86_400);
+        let last = out.last().unwrap().unwrap();
+        assert!((19..=21).contains(&last), "{last} kB/d");
     }
 
     #[test]
@@ -326,7 +336,7 @@ mod tests {
     #[test]
     fn fit_is_exact_on_a_line() {
         let f = fit([(0, 100), (3_600_000, 200), (7_200_000, 300)].into_iter()).unwrap();
-        assert_eq!(f.per_hour, 100);
+        assert_eq!(f.per_day, 2400);
         assert!(
             f.r2_at_least(99),
             "times are quantised to 1/4096 of the span"
@@ -334,9 +344,9 @@ mod tests {
         let g = fit([(0, 100), (1000, 50), (2000, 100), (3000, 50)].into_iter()).unwrap();
         assert!(!g.r2_at_least(60), "zig-zag is not a line");
         let flat = fit([(0, 7), (10, 7), (20, 7)].into_iter()).unwrap();
-        assert_eq!(flat.per_hour, 0);
+        assert_eq!(flat.per_day, 0);
         assert!(!flat.r2_at_least(1));
         let down = fit([(0, 300), (3_600_000, 200)].into_iter()).unwrap();
-        assert_eq!(down.per_hour, -100);
+        assert_eq!(down.per_day, -2400);
     }
 }
