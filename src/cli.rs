@@ -144,6 +144,8 @@ pub struct Dump<'a> {
     pub diff: Option<(&'a [u8], &'a [u8])>,
     /// no strings on stdout (with --raw: just save the bytes)
     pub quiet: bool,
+    /// write the dump's one-line outcome (logfmt) to this descriptor
+    pub status_fd: Option<i32>,
     pub proc_root: &'a [u8],
 }
 
@@ -447,6 +449,7 @@ fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Resul
         top: None,
         diff: None,
         quiet: false,
+        status_fd: None,
         proc_root: DEFAULT_PROC,
     };
     let num = |v: &[u8], max: u64| crate::num::parse_u64(v).filter(|&n| n > 0 && n <= max);
@@ -466,6 +469,16 @@ fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Resul
             }
             kw if is(kw, b"--raw") => d.raw = Some(args.value(a)?),
             kw if is(kw, b"--quiet") || is(kw, b"-q") => d.quiet = true,
+            kw if is(kw, b"--status-fd") => {
+                let v = args.value(a)?;
+                d.status_fd = Some(
+                    crate::num::parse_u32(v)
+                        .filter(|&n| n <= 1023)
+                        .ok_or_else(|| {
+                            args.error("--status-fd needs an open descriptor number", v)
+                        })? as i32,
+                );
+            }
             kw if is(kw, b"--max-bytes") => {
                 let v = args.value(a)?;
                 d.max_bytes = num(v, u64::MAX)

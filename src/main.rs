@@ -70,6 +70,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
                 raw: d.raw,
                 max_bytes: if d.quiet { 0 } else { d.max_bytes },
                 top: d.top,
+                status_fd: d.status_fd,
             }),
         },
         Ok(Command::Run(r)) => memdog::daemon::run(

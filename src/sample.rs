@@ -89,11 +89,13 @@ impl<'r> Reader<'r> {
         Ok(s)
     }
 
-    pub fn maps(&mut self, pid: u32) -> Result<MapsSummary, ReadError> {
+    /// The maps summary; `threads` (status `Threads:`) decides whether
+    /// guarded anonymous regions are thread stacks (see proc::maps).
+    pub fn maps(&mut self, pid: u32, threads: Option<u32>) -> Result<MapsSummary, ReadError> {
         let path = PathBuf::proc_file(self.root, pid, b"maps");
         let mut p = MapsParser::default();
         self.stream(&path, |l| p.feed_line(l))?;
-        Ok(p.sum)
+        Ok(p.sum.resolve(threads))
     }
 
     pub fn open_meminfo(&mut self) -> Result<Fd, ReadError> {

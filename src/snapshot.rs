@@ -93,7 +93,7 @@ pub fn run(opts: Snapshot) -> i32 {
         rss_total += row.rss.unwrap_or(0);
         if opts.sort == SortKey::Heap {
             row.heap = reader
-                .maps(pid)
+                .maps(pid, None)
                 .ok()
                 .filter(|m| m.mappings > 0)
                 .map(|m| m.heap_kb);
@@ -113,7 +113,7 @@ pub fn run(opts: Snapshot) -> i32 {
     if opts.sort != SortKey::Heap {
         for r in rows.iter_mut() {
             r.heap = reader
-                .maps(r.pid)
+                .maps(r.pid, None)
                 .ok()
                 .filter(|m| m.mappings > 0)
                 .map(|m| m.heap_kb);

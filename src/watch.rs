@@ -574,7 +574,10 @@ impl<'a> Watcher<'a> {
         let (pid, comm) = (t.pid, t.comm.clone());
         let fields = self.opts.fields;
         let maps = if fields.needs_maps() {
-            Some(self.reader.maps(pid))
+            Some(
+                self.reader
+                    .maps(pid, status.as_ref().ok().and_then(|s| s.threads)),
+            )
         } else {
             None
         };

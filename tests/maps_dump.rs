@@ -93,12 +93,10 @@ fn dump_finds_the_marker_n_times_and_matches_strings_and_gdb() {
     );
     // and --top counts it
     let top = stdout(&memdog(&["dump", &pid, "--top", "3"]));
-    assert!(
-        top.lines().any(|l| l
-            .trim_start()
-            .starts_with("137  MEMDOG-MARKER-leaky-object")),
-        "{top}"
-    );
+    assert!(top.starts_with("strings="), "{top}");
+    assert!(top.lines().nth(1).unwrap().contains("count  +-err  string"));
+    let row: Vec<&str> = top.lines().nth(2).unwrap().split_whitespace().collect();
+    assert_eq!(row, ["137", "0", "MEMDOG-MARKER-leaky-object"], "{top}");
     // gdb's dump memory over the [heap] range, where gdb is installed
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
     let heap = maps.lines().find(|l| l.ends_with("[heap]")).unwrap();
@@ -175,7 +173,8 @@ fn diff_shows_what_grew() {
         "1",
     ]);
     let out = stdout(&o);
-    let row = out.lines().nth(1).unwrap();
+    assert!(out.starts_with("strings old="), "{out}");
+    let row = out.lines().nth(2).unwrap();
     assert!(row.contains("MEMDOG-MARKER-leaky-object"), "{out}");
     assert!(row.starts_with("+    490      10     500"), "{row:?}");
 }

@@ -2,11 +2,19 @@
 //!
 //! `start-end perms offset dev inode   path`; the path may be empty (anonymous),
 //! a `[label]`, or a file name that can hold spaces and end in ` (deleted)`.
-//! Thread stacks are `[stack:TID]` on 3.4..4.4 kernels; elsewhere they are an
-//! anonymous rw mapping directly above a small `---p` guard mapping (glibc and
-//! musl put the guard below the stack). glibc malloc arenas look the other way
-//! round (rw, then a large `---p` reserve above), and their reserve is MBs,
-//! which is why the guard must be small to count.
+//! Thread stacks are `[stack:TID]` on 3.4..4.4 kernels; elsewhere the only
+//! sign is an anonymous rw mapping directly above a small `---p` guard mapping
+//! (glibc and musl put the guard below the stack). glibc malloc arenas look the
+//! other way round (rw, then a large `---p` reserve above), and their reserve is
+//! MBs, which is why the guard must be small to count. Guard-page allocators
+//! (electric fence, hardened mallocs, JITs) make the same shape, so a guarded
+//! region is a thread stack only where the thread count agrees: when no
+//! `[stack:TID]` label is seen and there are at most Threads - 1 guarded
+//! regions ([`MapsSummary::resolve`]); otherwise they are all `guarded-anon`.
+//!
+//! Shared anonymous memory (`mmap(MAP_SHARED|MAP_ANONYMOUS)`) shows as
+//! `/dev/zero (deleted)`, `rw-s`: it is shm, not a file; SysV segments are
+//! `/SYSV...`, memfds `/memfd:...`, POSIX shm `/dev/shm/...`.
 
 use crate::num::is;
 use crate::num::{next_token, parse_hex, parse_u64};
@@ -19,6 +27,9 @@ pub enum Class {
     Heap,
     Stack,
     ThreadStack,
+    /// anonymous rw above a small guard: a thread stack or a guard-page
+    /// allocator's region, until [`MapsSummary::resolve`] decides
+    Guarded,
     Anon,
     File,
     Shm,
@@ -68,8 +79,11 @@ pub fn parse_line(line: &[u8]) -> Option<Mapping<'_>> {
     })
 }
 
-fn is_shm(path: &[u8]) -> bool {
-    path.starts_with(b"/SYSV") || path.starts_with(b"/dev/shm/") || path.starts_with(b"/memfd:")
+fn is_shm(path: &[u8], perms: [u8; 4]) -> bool {
+    path.starts_with(b"/SYSV")
+        || path.starts_with(b"/dev/shm/")
+        || path.starts_with(b"/memfd:")
+        || (perms[3] == b's' && path.starts_with(b"/dev/zero"))
 }
 
 /// Per-class totals of one maps file, in kB.
@@ -77,8 +91,19 @@ fn is_shm(path: &[u8]) -> bool {
 pub struct MapsSummary {
     pub heap_kb: u64,
     pub stack_kb: u64,
+    /// after [`MapsSummary::resolve`]: labelled stacks, plus guarded regions
+    /// when the thread count agrees
     pub thread_stacks: u32,
     pub thread_stack_kb: u64,
+    /// anonymous rw regions above a guard; before `resolve` not in any other
+    /// class, after it the ones that are not thread stacks (counted in anon_kb too)
+    pub guarded: u32,
+    pub guarded_kb: u64,
+    /// whether `resolve` decided the guarded regions are thread stacks
+    pub guarded_are_stacks: bool,
+    resolved: bool,
+    /// labelled `[stack:TID]` regions seen
+    pub labelled_stacks: u32,
     pub anon_kb: u64,
     pub file_kb: u64,
     pub shm_kb: u64,
@@ -86,6 +111,35 @@ pub struct MapsSummary {
     pub total_kb: u64,
     pub mappings: u32,
     pub malformed: u32,
+}
+
+impl MapsSummary {
+    /// Whether guarded regions are thread stacks: no `[stack:TID]` label
+    /// (kernels that label, label every thread stack) and no more of them
+    /// than threads other than the main one.
+    pub fn guarded_are_thread_stacks(&self, threads: Option<u32>) -> bool {
+        match threads {
+            Some(t) => self.labelled_stacks == 0 && self.guarded < t.max(1),
+            None => false,
+        }
+    }
+
+    /// Decide the guarded regions with the process's thread count (status
+    /// `Threads:`; None when unknown, and then they are not stacks).
+    pub fn resolve(mut self, threads: Option<u32>) -> MapsSummary {
+        if self.resolved {
+            return self;
+        }
+        self.resolved = true;
+        if self.guarded_are_thread_stacks(threads) {
+            self.guarded_are_stacks = true;
+            self.thread_stacks += self.guarded;
+            self.thread_stack_kb += self.guarded_kb;
+        } else {
+            self.anon_kb += self.guarded_kb;
+        }
+        self
+    }
 }
 
 /// Streaming classifier: feed lines in file order.
@@ -106,15 +160,19 @@ impl MapsParser {
             kw if is(kw, b"[stack]") => Class::Stack,
             p if p.starts_with(b"[stack:") => Class::ThreadStack,
             p if p.starts_with(b"[") => Class::Special,
-            p if is_shm(p) || (m.perms[3] == b's' && m.inode != 0 && !p.starts_with(b"/")) => {
+            p if is_shm(p, m.perms)
+                || (m.perms[3] == b's' && m.inode != 0 && !p.starts_with(b"/")) =>
+            {
                 Class::Shm
             }
+            // a private mapping of /dev/zero is plain anonymous memory
+            p if p.starts_with(b"/dev/zero") => Class::Anon,
             kw if is(kw, b"") && m.inode == 0 => {
                 if &m.perms == b"---p" && m.kb() <= MAX_GUARD_KB {
                     self.guard_end = Some(m.end);
                     Class::Anon
                 } else if guarded && &m.perms[..2] == b"rw" {
-                    Class::ThreadStack
+                    Class::Guarded
                 } else {
                     Class::Anon
                 }
@@ -140,8 +198,13 @@ impl MapsParser {
             Class::Heap => s.heap_kb += kb,
             Class::Stack => s.stack_kb += kb,
             Class::ThreadStack => {
+                s.labelled_stacks += 1;
                 s.thread_stacks += 1;
                 s.thread_stack_kb += kb
+            }
+            Class::Guarded => {
+                s.guarded += 1;
+                s.guarded_kb += kb
             }
             Class::Anon => s.anon_kb += kb,
             Class::File => s.file_kb += kb,
@@ -150,12 +213,18 @@ impl MapsParser {
         }
     }
 
-    pub fn parse(buf: &[u8]) -> MapsSummary {
+    /// Parse a whole maps file; guarded regions are decided with `threads`.
+    pub fn parse_with(buf: &[u8], threads: Option<u32>) -> MapsSummary {
         let mut p = MapsParser::default();
         for line in buf.split(|&b| b == b'\n') {
             p.feed_line(line);
         }
-        p.sum
+        p.sum.resolve(threads)
+    }
+
+    /// Parse a whole maps file, thread count unknown (guarded regions are anon).
+    pub fn parse(buf: &[u8]) -> MapsSummary {
+        Self::parse_with(buf, None)
     }
 }
 
@@ -177,7 +246,7 @@ mod tests {
 7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0  [stack]
 7ffd00100000-7ffd00102000 r-xp 00000000 00:00 0  [vdso]
 ";
-        let s = MapsParser::parse(maps);
+        let s = MapsParser::parse_with(maps, Some(2));
         assert_eq!(s.heap_kb, 132);
         assert_eq!(s.stack_kb, 132);
         assert_eq!((s.thread_stacks, s.thread_stack_kb), (1, 8192));
@@ -188,6 +257,61 @@ mod tests {
         assert_eq!(s.special_kb, 8);
         assert_eq!(s.mappings, 10);
         assert_eq!(s.malformed, 0);
+    }
+
+    const GUARDED: &[u8] = b"\
+7f1000000000-7f1000001000 ---p 00000000 00:00 0 
+7f1000001000-7f1000801000 rw-p 00000000 00:00 0 
+7f2000000000-7f2000001000 ---p 00000000 00:00 0 
+7f2000001000-7f2000801000 rw-p 00000000 00:00 0 
+";
+
+    #[test]
+    fn guarded_regions_are_stacks_only_when_threads_agree() {
+        for (threads, stacks) in [
+            (Some(3), true),
+            (Some(9), true),
+            (Some(2), false),
+            (Some(1), false),
+            (None, false),
+        ] {
+            let s = MapsParser::parse_with(GUARDED, threads);
+            assert_eq!(s.guarded, 2);
+            assert_eq!(s.guarded_are_stacks, stacks, "Threads {threads:?}");
+            if stacks {
+                assert_eq!(
+                    (s.thread_stacks, s.thread_stack_kb, s.anon_kb),
+                    (2, 16384, 8)
+                );
+            } else {
+                assert_eq!(
+                    (s.thread_stacks, s.thread_stack_kb, s.anon_kb),
+                    (0, 0, 16384 + 8)
+                );
+            }
+            // resolve is idempotent
+            assert_eq!(s.resolve(threads), s);
+        }
+        // a kernel that labels thread stacks labels them all: the guarded ones are not
+        let mut both = GUARDED.to_vec();
+        both.extend_from_slice(b"7e000000-7e800000 rw-p 00000000 00:00 0 [stack:812]\n");
+        let s = MapsParser::parse_with(&both, Some(8));
+        assert_eq!(
+            (s.thread_stacks, s.labelled_stacks, s.guarded_are_stacks),
+            (1, 1, false)
+        );
+    }
+
+    #[test]
+    fn shared_anonymous_memory_is_shm_and_private_dev_zero_anon() {
+        let maps = b"\
+7f2000000000-7f2000100000 rw-s 00000000 00:01 1043 /dev/zero (deleted)
+7f3000000000-7f3000001000 rw-p 00000000 00:05 6 /dev/zero
+7f4000000000-7f4000002000 rw-s 00000000 00:01 77 /memfd:pool (deleted)
+7f5000000000-7f5000004000 rw-s 00000000 08:01 99 /var/lib/data.bin (deleted)
+";
+        let s = MapsParser::parse(maps);
+        assert_eq!((s.shm_kb, s.anon_kb, s.file_kb), (1024 + 8, 4, 16));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Status {
     /// State letter: R S D Z T t X I ...
     pub state: Option<u8>,
     pub pid: Option<u32>,
+    /// thread group id: the process a thread belongs to (Pid for its leader)
+    pub tgid: Option<u32>,
     pub ppid: Option<u32>,
     pub threads: Option<u32>,
     /// kB values indexed like [`VM_FIELDS`].
@@ -41,6 +43,16 @@ pub struct Status {
 impl Status {
     pub fn get(&self, field: &str) -> Option<u64> {
         self.vm.get(vm_index(field.as_bytes())?).copied().flatten()
+    }
+
+    /// The process (Tgid) this status belongs to when it is a non-leader
+    /// thread's (`/proc/TID/status` of a thread: Tgid != Pid); None for a
+    /// process, or when either line is missing.
+    pub fn thread_of(&self) -> Option<u32> {
+        match (self.tgid, self.pid) {
+            (Some(g), Some(p)) if g != p => Some(g),
+            _ => None,
+        }
     }
 
     /// Parse a whole status file held in memory.
@@ -72,6 +84,7 @@ impl Status {
             }
             kw if is(kw, b"State") => self.state = trim(val).first().copied(),
             kw if is(kw, b"Pid") => self.pid = parse_u32(val),
+            kw if is(kw, b"Tgid") => self.tgid = parse_u32(val),
             kw if is(kw, b"PPid") => self.ppid = parse_u32(val),
             kw if is(kw, b"Threads") => self.threads = parse_u32(val),
             _ => {
@@ -108,6 +121,18 @@ VmStk:\t     132 kB\nVmExe:\t     400 kB\nVmLib:\t    2000 kB\nVmPTE:\t      20 
         assert_eq!(s.get("RssFile"), Some(834));
         assert_eq!(s.get("VmSwap"), Some(0));
         assert!(s.vm.iter().all(|v| v.is_some()));
+    }
+
+    #[test]
+    fn a_thread_names_its_process() {
+        assert_eq!(Status::parse(SAMPLE_5X).thread_of(), None);
+        let t = Status::parse(b"Name:\tworker\nTgid:\t3158\nPid:\t3161\nThreads:\t4\n");
+        assert_eq!(
+            (t.tgid, t.pid, t.thread_of()),
+            (Some(3158), Some(3161), Some(3158))
+        );
+        // pre-2.6.x or pasted text without Tgid: not known to be a thread
+        assert_eq!(Status::parse(b"Pid:\t3161\n").thread_of(), None);
     }
 
     #[test]

@@ -294,6 +294,16 @@ pub fn create_file(path: &PathBuf, mode: u32) -> Result<Fd, Errno> {
     )
 }
 
+/// Create a file that must not exist yet (O_EXCL: never opens, truncates or
+/// follows anything already there).
+pub fn create_new(path: &PathBuf, mode: u32) -> Result<Fd, Errno> {
+    Fd::open(
+        path,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        mode,
+    )
+}
+
 /// Open a log file emptied (rotation with a single file).
 pub fn open_truncate(path: &PathBuf) -> Result<Fd, Errno> {
     Fd::open(
