@@ -204,35 +204,12 @@ impl Out {
     }
 }
 
-/// The errno's name and text: `EIO: input/output error`.
-fn errno_words(e: Errno) -> (&'static [u8], &'static [u8]) {
-    let name: &[u8] = match e.0 {
-        libc::ESRCH => b"ESRCH",
-        libc::EIO => b"EIO",
-        libc::EPERM => b"EPERM",
-        libc::EACCES => b"EACCES",
-        libc::ENOENT => b"ENOENT",
-        libc::ENOSPC => b"ENOSPC",
-        libc::EEXIST => b"EEXIST",
-        libc::EROFS => b"EROFS",
-        libc::EFAULT => b"EFAULT",
-        _ => b"errno",
-    };
-    let text: &[u8] = match e.0 {
-        libc::EEXIST => b"file exists",
-        libc::EFAULT => b"bad address",
-        _ => e.text().as_bytes(),
-    };
-    (name, text)
-}
-
 fn mem_error(e: Errno) {
-    let (name, text) = errno_words(e);
     let why: &[u8] = match e.0 {
         libc::EPERM | libc::EACCES => b" (reading another process's memory needs root, or the same uid with kernel.yama.ptrace_scope=0)",
         _ => b"",
     };
-    out::error(&[b"cannot read process memory: ", name, b": ", text, why]);
+    out::error(&[b"cannot read process memory: ", e.text().as_bytes(), why]);
 }
 
 /// Why reading stopped before the last selected byte.
@@ -405,7 +382,11 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
     let raw = match o.raw {
         Some(path) => {
             if Fd::open_read(&PathBuf::from(path)).is_ok() {
-                out::error(&[b"cannot write the raw dump to ", path, b": EEXIST: file exists (memdog does not replace files: remove it or pick another name)"]);
+                out::error(&[
+                    b"cannot write the raw dump to ",
+                    path,
+                    b": it exists (memdog does not replace files: remove it or pick another name)",
+                ]);
                 return exit::FAILURE;
             }
             partial_path = PathBuf::from(path);
@@ -413,12 +394,10 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
             match sys::create_new(&partial_path, 0o600) {
                 Ok(fd) => Some(fd),
                 Err(e) => {
-                    let (name, text) = errno_words(e);
+                    let text = e.text().as_bytes();
                     out::error(&[
                         b"cannot create ",
                         partial_path.as_bytes(),
-                        b": ",
-                        name,
                         b": ",
                         text,
                         b" (remove a stale .partial file, or pick another --raw name)",
@@ -503,14 +482,12 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
                 match sys::rename(&partial_path, &whole) {
                     Ok(()) => file = whole,
                     Err(e) => {
-                        let (name, text) = errno_words(e);
+                        let text = e.text().as_bytes();
                         out::error(&[
                             b"cannot rename ",
                             partial_path.as_bytes(),
                             b" to ",
                             path,
-                            b": ",
-                            name,
                             b": ",
                             text,
                         ]);
@@ -537,14 +514,12 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
                 l.push(b"the process exited mid-dump");
                 if let Some(e) = e {
                     l.push(b": ");
-                    l.push(errno_words(e).0);
+                    l.push(e.text().as_bytes());
                 }
             }
             Some(Stop::RawWrite(e)) => {
-                let (name, text) = errno_words(e);
+                let text = e.text().as_bytes();
                 l.push(b"cannot write the raw dump: ");
-                l.push(name);
-                l.push(b": ");
                 l.push(text);
             }
             None if gone_during_maps => {
@@ -556,14 +531,12 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
             if r.stop.is_some() || gone_during_maps {
                 l.push(b"; ");
             }
-            let (name, text) = errno_words(e);
+            let text = e.text().as_bytes();
             l.push_u64(u64::from(r.failures));
             l.push(b" regions unreadable, the first ");
             push_hex(&mut l, a);
             l.push(b"-");
             push_hex(&mut l, b);
-            l.push(b": ");
-            l.push(name);
             l.push(b": ");
             l.push(text);
             l.push(b", unmapped since maps was read");
@@ -659,8 +632,8 @@ fn each_string(path: &[u8], min_len: usize, f: &mut dyn FnMut(u64, &[u8], u64)) 
     let mut fd = match Fd::open_read(&PathBuf::from(path)) {
         Ok(fd) => fd,
         Err(e) => {
-            let (name, text) = errno_words(e);
-            out::error(&[b"cannot read ", path, b": ", name, b": ", text]);
+            let text = e.text().as_bytes();
+            out::error(&[b"cannot read ", path, b": ", text]);
             return Err(exit::FAILURE);
         }
     };
@@ -676,8 +649,8 @@ fn each_string(path: &[u8], min_len: usize, f: &mut dyn FnMut(u64, &[u8], u64)) 
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
-                let (name, text) = errno_words(e);
-                out::error(&[b"cannot read ", path, b": ", name, b": ", text]);
+                let text = e.text().as_bytes();
+                out::error(&[b"cannot read ", path, b": ", text]);
                 return Err(exit::FAILURE);
             }
         };
