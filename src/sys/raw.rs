@@ -108,6 +108,13 @@ mod arch {
     use super::asm;
     /// Six arguments leave no low register for the number under Thumb-1:
     /// all of them are loaded from memory, r7 saved on the stack.
+    ///
+    /// The pointer to them is pinned to r0, which is loaded last. As a
+    /// `reg` operand it could be given r7: rustc only refuses r7 named
+    /// explicitly, and LLVM hands it out in any function without a frame
+    /// pointer. fork() got exactly that (`ldr r7, [r7, #24]` then
+    /// `ldr r5, [r7, #20]` read address 120 + 20): SIGSEGV at 0x8c on both
+    /// ARM board builds under `run --daemonize`.
     #[inline]
     pub unsafe fn sc6(
         n: usize,
@@ -120,10 +127,10 @@ mod arch {
     ) -> isize {
         let args = [a, b, c, d, e, f, n];
         let r;
-        asm!("push {{r7}}", "ldr r7, [{p}, #24]", "ldr r5, [{p}, #20]", "ldr r4, [{p}, #16]",
-             "ldr r3, [{p}, #12]", "ldr r2, [{p}, #8]", "ldr r1, [{p}, #4]", "ldr r0, [{p}]",
-             "svc 0", "pop {{r7}}", p = in(reg) args.as_ptr(), lateout("r0") r, out("r1") _,
-             out("r2") _, out("r3") _, out("r4") _, out("r5") _);
+        asm!("push {{r7}}", "ldr r7, [r0, #24]", "ldr r5, [r0, #20]", "ldr r4, [r0, #16]",
+             "ldr r3, [r0, #12]", "ldr r2, [r0, #8]", "ldr r1, [r0, #4]", "ldr r0, [r0]",
+             "svc 0", "pop {{r7}}", inlateout("r0") args.as_ptr() => r, lateout("r1") _,
+             lateout("r2") _, lateout("r3") _, lateout("r4") _, lateout("r5") _);
         r
     }
     #[inline]
