@@ -317,10 +317,14 @@ impl Sink {
     }
 
     /// The live log was deleted or renamed and a new one opened since the
-    /// last call: why.
+    /// last call: why. Looks at the path first, so a sample that starts by
+    /// asking puts the notice first in the new file, before its own lines.
     pub fn take_reopened(&mut self) -> Option<&'static [u8]> {
         match &mut self.dest {
-            Dest::File(f) => f.reopened.take(),
+            Dest::File(f) => {
+                f.check_live();
+                f.reopened.take()
+            }
             Dest::Stdout => None,
         }
     }

@@ -728,14 +728,20 @@ pub fn err_word(e: ReadError) -> &'static [u8] {
 fn preflight(w: &Watch, reader: &mut Reader) -> Result<(), i32> {
     let root = w.proc_root;
     if let Err(e) = reader.meminfo() {
-        let hint: &[u8] = match e {
-            ReadError::Denied => {
-                b": permission denied (run as root, or check hidepid= on the /proc mount)"
-            }
-            ReadError::Gone => b"/meminfo: not found (is proc mounted? mount -t proc proc /proc)",
-            _ => b"/meminfo: unreadable or not a meminfo file",
+        // name the errno: Gone is ENOENT, ESRCH or an empty file
+        let mut p = crate::sys::PathBuf::from(root);
+        p.push(b"/meminfo");
+        let why: &[u8] = match (e, crate::sys::fs::lstat(&p)) {
+            (ReadError::Io(e), _) | (ReadError::Gone, Err(e)) => e.text().as_bytes(),
+            (ReadError::Gone, Ok(_)) => b"empty",
+            (ReadError::Denied, _) => b"permission denied",
+            (ReadError::Malformed, _) => b"not a meminfo file",
         };
-        out::error(&[b"cannot read ", root, hint]);
+        let hint: &[u8] = match e {
+            ReadError::Denied => b" (run as root, or check hidepid= on the /proc mount)",
+            _ => b" (is proc mounted? mount -t proc proc /proc)",
+        };
+        out::error(&[b"cannot read ", root, b"/meminfo: ", why, hint]);
         return Err(if e == ReadError::Denied {
             exit::DENIED
         } else {
