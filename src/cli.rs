@@ -6,6 +6,14 @@ use crate::num::parse_u64_prefix;
 use crate::proc::status::{vm_index, NFIELDS, VM_FIELDS};
 
 /// How many --pid/--name/--pidfile a watch takes; a board watches a handful.
+/// Log files one `report` reads (a fleet: one per host and rotation); board
+/// builds have no report, and main's one Command stays small there.
+#[cfg(feature = "report")]
+pub const REPORT_FILES: usize = 256;
+#[cfg(not(feature = "report"))]
+pub const REPORT_FILES: usize = 1;
+/// `--target` names one `report` takes.
+pub const REPORT_TARGETS: usize = 16;
 pub const MAX_SPECS: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,10 +134,11 @@ pub enum Command<'a> {
     },
     Dump(Dump<'a>),
     Report {
-        files: heapless::Vec<&'a [u8], 16>,
+        /// each log with the `--host NAME` given before it
+        files: heapless::Vec<(&'a [u8], Option<&'a [u8]>), REPORT_FILES>,
         svg: Option<&'a [u8]>,
         csv: Option<&'a [u8]>,
-        target: Option<&'a [u8]>,
+        targets: heapless::Vec<&'a [u8], REPORT_TARGETS>,
     },
 }
 
@@ -273,19 +282,27 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
         }
         kw if is(kw, b"dump") => parse_dump(args).map(Command::Dump),
         kw if is(kw, b"report") => {
-            let (mut files, mut svg, mut csv, mut target) =
-                (heapless::Vec::new(), None, None, None);
+            let (mut files, mut svg, mut csv, mut targets) =
+                (heapless::Vec::new(), None, None, heapless::Vec::new());
+            let mut host = None;
             while let Some(a) = args.next() {
                 match a {
                     kw if is(kw, b"--svg") => svg = Some(args.value(a)?),
                     kw if is(kw, b"--csv") => csv = Some(args.value(a)?),
-                    kw if is(kw, b"--target") => target = Some(args.value(a)?),
+                    // for the files after it; `--host -` goes back to the lines' own
+                    kw if is(kw, b"--host") => host = Some(args.value(a)?).filter(|h| *h != b"-"),
+                    kw if is(kw, b"--target") => {
+                        let v = args.value(a)?;
+                        targets
+                            .push(v)
+                            .map_err(|_| args.error("too many --target (at most 16)", v))?
+                    }
                     _ if a.starts_with(b"-") && a != b"-" => {
                         return args.fail("unknown option for report", a)
                     }
                     _ => files
-                        .push(a)
-                        .map_err(|_| args.error("too many log files (at most 16)", a))?,
+                        .push((a, host))
+                        .map_err(|_| args.error("too many log files (at most 256)", a))?,
                 }
             }
             if files.is_empty() {
@@ -295,7 +312,7 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
                 files,
                 svg,
                 csv,
-                target,
+                targets,
             })
         }
         kw if is(kw, b"check") => match (args.next(), args.next()) {

@@ -48,8 +48,8 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
             files,
             svg,
             csv,
-            target,
-        }) => memdog::report::run(&files, svg, csv, target),
+            targets,
+        }) => memdog::report::run(&files, svg, csv, &targets),
         #[cfg(not(feature = "report"))]
         Ok(Command::Report { .. }) => {
             out::error(&[b"report is not in this board build: copy the log to a PC and run memdog report there"]);

@@ -1,8 +1,10 @@
 #![no_main]
-// log lines read by `memdog report`
+// log lines read by `memdog report`: format detection and record parsing
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let mut r = memdog::report::Report::new(None);
     for l in data.split(|&b| b == b'\n') {
-        r.feed_line(l);
+        if let memdog::report::parse::Kind::Memdog(m) = memdog::report::parse::classify(l, 1_796_000_000) {
+            let _ = memdog::report::parse::key(m.payload);
+            let _ = memdog::report::record(m.payload);
+        }
     }
 });

@@ -7,6 +7,7 @@
 
 use core::ffi::c_char;
 
+pub mod cell;
 pub mod fs;
 pub mod path;
 mod raw;

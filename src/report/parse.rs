@@ -1,0 +1,591 @@
+//! Line formats `memdog report` reads, detected per line: memdog's own
+//! logfmt lines, the same message inside a syslog wrapper (busybox logread,
+//! RFC 3164 with or without a host, RFC 5424, with or without `<PRI>`), and
+//! the shell loop's proc_memlog.txt (`VmRSS:  N kB` lines, with or without
+//! `YYYY-mm-dd-HH:MM:SS` date lines). Pure functions over `&[u8]`.
+
+use crate::num::{parse_u64, parse_u64_prefix};
+
+/// A wall clock before 2001 was never set (a board without an RTC before NTP):
+/// its times tell nothing about which boot a line belongs to.
+pub const CLOCK_SET: i64 = 978_307_200;
+
+/// What one line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind<'a> {
+    /// a memdog message: its host (from a syslog wrapper, may be empty), the
+    /// wall time of the line (memdog's own UTC stamp or the wrapper's), and
+    /// the payload from `up=` on
+    Memdog(Msg<'a>),
+    /// a proc_memlog date line, as Unix seconds
+    MemlogTime(i64),
+    /// a proc_memlog `Field: N kB` line (index into FIELDS, kB)
+    MemlogValue(usize, u64),
+    /// blank, or a syslog message of another program: not ours, not damage
+    Other,
+    /// not a line of any format `report` reads, or one cut short
+    Damaged,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Msg<'a> {
+    pub host: &'a [u8],
+    /// Unix seconds; `iso` when from memdog's own stamp (UTC), else from a
+    /// syslog wrapper (the collector's local time)
+    pub wall: Option<i64>,
+    pub iso: bool,
+    pub payload: &'a [u8],
+}
+
+/// Fields summarised per process target; the chart and verdict use the first.
+pub const FIELDS: [&str; 5] = ["VmRSS", "VmSize", "heap", "RssAnon", "VmSwap"];
+/// The system target's fields (meminfo); the verdict uses the first.
+pub const SYS_FIELDS: [&str; 2] = ["MemAvailable", "MemFree"];
+
+/// Classify one line (without its newline). `year` is used for syslog
+/// stamps that carry none (RFC 3164): the caller's current year.
+pub fn classify(line: &[u8], now: i64) -> Kind<'_> {
+    let line = strip_cr(line);
+    if line.iter().all(|&b| b == b' ' || b == b'\t') {
+        return Kind::Other;
+    }
+    // memdog's own line: `2026-11-24T10:00:00Z up=...`
+    if let Some((wall, rest)) = iso_stamp(line) {
+        return match rest.strip_prefix(b" ") {
+            Some(p) if p.starts_with(b"up=") => Kind::Memdog(Msg {
+                host: b"",
+                wall: Some(wall),
+                iso: true,
+                payload: p,
+            }),
+            _ => Kind::Damaged,
+        };
+    }
+    if let Some(k) = memlog(line) {
+        return k;
+    }
+    match syslog(line, now) {
+        Some(Some(m)) => Kind::Memdog(m),
+        Some(None) => Kind::Other,
+        None => Kind::Damaged,
+    }
+}
+
+fn strip_cr(l: &[u8]) -> &[u8] {
+    l.strip_suffix(b"\r").unwrap_or(l)
+}
+
+fn digits(s: &[u8], a: usize, b: usize) -> Option<i64> {
+    let d = s.get(a..b)?;
+    if d.iter().all(u8::is_ascii_digit) {
+        parse_u64(d).map(|v| v as i64)
+    } else {
+        None
+    }
+}
+
+/// Days from 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
+}
+
+/// `2026-11-24T10:00:00` + optional `.frac` + `Z` or `+hh:mm`/`-hh:mm`
+/// (RFC 3339, as memdog and RFC 5424 write it); returns UTC seconds and the rest.
+fn iso_stamp(s: &[u8]) -> Option<(i64, &[u8])> {
+    if s.get(4) != Some(&b'-') || s.get(7) != Some(&b'-') || s.get(10) != Some(&b'T') {
+        return None;
+    }
+    if s.get(13) != Some(&b':') || s.get(16) != Some(&b':') {
+        return None;
+    }
+    let t = civil(
+        digits(s, 0, 4)?,
+        digits(s, 5, 7)?,
+        digits(s, 8, 10)?,
+        digits(s, 11, 13)?,
+        digits(s, 14, 16)?,
+        digits(s, 17, 19)?,
+    )?;
+    let mut i = 19;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        while s.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    match s.get(i) {
+        Some(b'Z') => Some((t, s.get(i + 1..)?)),
+        Some(&c) if c == b'+' || c == b'-' => {
+            let off = digits(s, i + 1, i + 3)? * 3600 + digits(s, i + 4, i + 6)? * 60;
+            if s.get(i + 3) != Some(&b':') {
+                return None;
+            }
+            let off = if c == b'+' { -off } else { off };
+            Some((t + off, s.get(i + 6..)?))
+        }
+        _ => None,
+    }
+}
+
+/// `2026-11-24-10:00:00` (the shell loop's `date +%F-%T`) to Unix seconds.
+pub fn parse_time(s: &[u8]) -> Option<i64> {
+    if let Some((t, rest)) = iso_stamp(s) {
+        return rest.is_empty().then_some(t);
+    }
+    if s.len() != 19 || s.get(10) != Some(&b'-') || s.get(4) != Some(&b'-') {
+        return None;
+    }
+    if s.get(13) != Some(&b':') || s.get(16) != Some(&b':') || s.get(7) != Some(&b'-') {
+        return None;
+    }
+    civil(
+        digits(s, 0, 4)?,
+        digits(s, 5, 7)?,
+        digits(s, 8, 10)?,
+        digits(s, 11, 13)?,
+        digits(s, 14, 16)?,
+        digits(s, 17, 19)?,
+    )
+}
+
+/// proc_memlog: a date line or a `Field:  N kB` line of a field we chart.
+fn memlog(line: &[u8]) -> Option<Kind<'static>> {
+    if let Some(t) = parse_time(crate::num::trim(line)) {
+        return Some(Kind::MemlogTime(t));
+    }
+    let colon = line.iter().position(|&b| b == b':')?;
+    let key = line.get(..colon)?;
+    let f = FIELDS.iter().position(|x| x.as_bytes() == key)?;
+    let (v, rest) = parse_u64_prefix(line.get(colon + 1..)?)?;
+    match crate::num::trim(rest) {
+        b"kB" => Some(Kind::MemlogValue(f, v)),
+        _ => Some(Kind::Damaged),
+    }
+}
+
+const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+
+fn month(s: &[u8]) -> Option<i64> {
+    let s = s.get(..3)?;
+    MONTHS.chunks(3).position(|m| m == s).map(|i| i as i64 + 1)
+}
+
+/// A syslog line. `None`: not syslog at all (damage); `Some(None)`: syslog,
+/// but another program's message; `Some(Some(msg))`: memdog's.
+fn syslog(line: &[u8], now: i64) -> Option<Option<Msg<'_>>> {
+    let mut s = line;
+    // <PRI>
+    if s.first() == Some(&b'<') {
+        let end = s.iter().position(|&b| b == b'>')?;
+        if !(2..=4).contains(&end) || !s.get(1..end)?.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        s = s.get(end + 1..)?;
+    }
+    // RFC 5424: `1 TIMESTAMP HOST APP PROCID MSGID SD MSG`
+    if let Some(r) = s.strip_prefix(b"1 ") {
+        let (ts, r) = crate::num::next_token(r);
+        let (wall, rest) = if ts == b"-" {
+            (None, &b""[..])
+        } else {
+            let (w, rest) = iso_stamp(ts)?;
+            (Some(w), rest)
+        };
+        if !rest.is_empty() {
+            return None;
+        }
+        let r = r.strip_prefix(b" ")?;
+        let (host, r) = field5424(r)?;
+        let (app, r) = field5424(r)?;
+        let (_procid, r) = field5424(r)?;
+        let (_msgid, r) = field5424(r)?;
+        // structured data: `-` or `[...]...`
+        let r = if let Some(r) = r.strip_prefix(b"- ") {
+            r
+        } else if r == b"-" {
+            b""
+        } else if r.first() == Some(&b'[') {
+            let end = r.windows(2).position(|w| w == b"] ")?;
+            r.get(end + 2..)?
+        } else {
+            return None;
+        };
+        let r = r.strip_prefix("\u{feff}".as_bytes()).unwrap_or(r);
+        if app != b"memdog" {
+            return Some(None);
+        }
+        return Some(payload(r).map(|p| Msg {
+            host: if host == b"-" { b"" } else { host },
+            wall,
+            iso: false,
+            payload: p,
+        }));
+    }
+    // RFC 3164 / busybox: [Www ]Mmm dd hh:mm:ss[ yyyy] [HOST] [fac.lvl] TAG[PID]: MSG
+    if s.get(3) == Some(&b' ')
+        && s.get(..3)
+            .is_some_and(|w| WEEKDAYS.chunks(3).any(|d| d == w))
+    {
+        s = s.get(4..)?;
+    }
+    let mo = month(s)?;
+    if s.get(3) != Some(&b' ') {
+        return None;
+    }
+    let mut r = s.get(4..)?;
+    if r.first() == Some(&b' ') {
+        r = r.get(1..)?;
+    }
+    let (day, r2) = parse_u64_prefix(r)?;
+    let r2 = r2.strip_prefix(b" ")?;
+    if r2.get(2) != Some(&b':') || r2.get(5) != Some(&b':') {
+        return None;
+    }
+    let (hh, mm, ss) = (digits(r2, 0, 2)?, digits(r2, 3, 5)?, digits(r2, 6, 8)?);
+    let mut r = r2.get(8..)?;
+    if r.first() == Some(&b'.') {
+        // busybox syslogd -t / rsyslog high-precision: fractional seconds
+        let n = r.iter().skip(1).take_while(|b| b.is_ascii_digit()).count();
+        r = r.get(n + 1..)?;
+    }
+    let mut year = None;
+    if r.get(5) == Some(&b' ') && r.first() == Some(&b' ') {
+        if let Some(y) = digits(r, 1, 5) {
+            year = Some(y);
+            r = r.get(5..)?;
+        }
+    }
+    let mut r = r.strip_prefix(b" ")?;
+    // a year-less stamp is in the last 12 months (as syslog readers assume)
+    let y = match year {
+        Some(y) => y,
+        None => {
+            let (cy, ..) = crate::line::utc(now);
+            let y = i64::from(cy);
+            match civil(y, mo, day as i64, hh, mm, ss) {
+                Some(t) if t > now + 2 * 86_400 => y - 1,
+                _ => y,
+            }
+        }
+    };
+    let wall = civil(y, mo, day as i64, hh, mm, ss)?;
+    // up to two words before the tag: a host and/or busybox's `facility.level`
+    let mut host: &[u8] = b"";
+    for _ in 0..3 {
+        let (w, rest) = crate::num::next_token(r);
+        if w.is_empty() {
+            return None;
+        }
+        if let Some(t) = tag(w) {
+            if t != b"memdog" {
+                return Some(None);
+            }
+            let msg = rest.strip_prefix(b" ").unwrap_or(rest);
+            return Some(payload(msg).map(|p| Msg {
+                host,
+                wall: Some(wall),
+                iso: false,
+                payload: p,
+            }));
+        }
+        if !is_facility_level(w) {
+            if !host.is_empty() {
+                // two words that are no tag: a message of some other form
+                return Some(None);
+            }
+            host = w;
+        }
+        r = rest.strip_prefix(b" ").unwrap_or(rest);
+    }
+    Some(None)
+}
+
+const WEEKDAYS: &[u8; 21] = b"MonTueWedThuFriSatSun";
+
+/// `memdog[812]:` or `memdog:` -> `memdog`
+fn tag(w: &[u8]) -> Option<&[u8]> {
+    let w = w.strip_suffix(b":")?;
+    match w.iter().position(|&b| b == b'[') {
+        Some(i) => {
+            let pid = w.get(i + 1..)?.strip_suffix(b"]")?;
+            parse_u64(pid)?;
+            w.get(..i)
+        }
+        None => Some(w),
+    }
+}
+
+fn is_facility_level(w: &[u8]) -> bool {
+    const LEVELS: [&[u8]; 9] = [
+        b"emerg", b"alert", b"crit", b"err", b"warn", b"warning", b"notice", b"info", b"debug",
+    ];
+    match w.iter().position(|&b| b == b'.') {
+        Some(i) => {
+            let lvl = w.get(i + 1..).unwrap_or(&[]);
+            LEVELS.contains(&lvl)
+        }
+        None => false,
+    }
+}
+
+fn field5424(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = s.iter().position(|&b| b == b' ')?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The memdog payload of a syslog message: memdog's syslog output drops its
+/// own stamp (the wrapper has one); a relay may keep it.
+fn payload(m: &[u8]) -> Option<&[u8]> {
+    if m.starts_with(b"up=") {
+        return Some(m);
+    }
+    let (_, rest) = iso_stamp(m)?;
+    rest.strip_prefix(b" ").filter(|p| p.starts_with(b"up="))
+}
+
+/// The order key of a memdog payload: uptime in tenths of a second, seq.
+/// `None` when the payload does not start `up=S.D seq=N ` (damaged).
+pub fn key(p: &[u8]) -> Option<(u64, u64)> {
+    let r = p.strip_prefix(b"up=")?;
+    let (s, r) = parse_u64_prefix(r)?;
+    let r = r.strip_prefix(b".")?;
+    let d = *r.first()?;
+    if !d.is_ascii_digit() {
+        return None;
+    }
+    let r = r.get(1..)?.strip_prefix(b" seq=")?;
+    let (seq, r) = parse_u64_prefix(r)?;
+    if !(r.is_empty() || r.first() == Some(&b' ')) {
+        return None;
+    }
+    let up = s.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    Some((up, seq))
+}
+
+/// One logfmt token: key and raw value (quotes stripped, escapes kept).
+/// Returns false when the line is not well-formed logfmt (a field cut
+/// short, an unclosed quote, a key without `=` other than a bare word).
+pub fn tokens<'a>(line: &'a [u8], f: &mut dyn FnMut(&'a [u8], &'a [u8], bool)) -> bool {
+    let mut i = 0;
+    loop {
+        while line.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if i >= line.len() {
+            return true;
+        }
+        let ks = i;
+        while let Some(&c) = line.get(i) {
+            if c == b'=' || c == b' ' {
+                break;
+            }
+            if !(c.is_ascii_alphanumeric() || c == b'_' || c == b'~' || c == b'-' || c == b'.') {
+                return false;
+            }
+            i += 1;
+        }
+        let key = line.get(ks..i).unwrap_or(&[]);
+        if key.is_empty() {
+            return false;
+        }
+        if line.get(i) != Some(&b'=') {
+            f(key, b"", false);
+            continue;
+        }
+        i += 1;
+        if line.get(i) == Some(&b'"') {
+            i += 1;
+            let vs = i;
+            loop {
+                match line.get(i) {
+                    None => return false,
+                    Some(b'\\') => i += 2,
+                    Some(b'"') => break,
+                    Some(_) => i += 1,
+                }
+            }
+            let v = line.get(vs..i).unwrap_or(&[]);
+            i += 1;
+            if !matches!(line.get(i), None | Some(b' ')) {
+                return false;
+            }
+            f(key, v, true);
+        } else {
+            let vs = i;
+            while line.get(i).is_some_and(|&c| c != b' ') {
+                if line.get(i) == Some(&b'"') {
+                    return false;
+                }
+                i += 1;
+            }
+            let v = line.get(vs..i).unwrap_or(&[]);
+            if v.is_empty() {
+                return false;
+            }
+            f(key, v, false);
+        }
+    }
+}
+
+/// Undo logfmt quoting (`\"` `\\` `\n` `\t` `\r` `\xNN`) into `out`.
+pub fn unescape<const N: usize>(v: &[u8], quoted: bool, out: &mut heapless::Vec<u8, N>) {
+    out.clear();
+    if !quoted {
+        let _ = out.extend_from_slice(v.get(..v.len().min(N)).unwrap_or(&[]));
+        return;
+    }
+    let mut i = 0;
+    while let Some(&c) = v.get(i) {
+        let (b, step) = if c == b'\\' {
+            match v.get(i + 1) {
+                Some(b'n') => (b'\n', 2),
+                Some(b't') => (b'\t', 2),
+                Some(b'r') => (b'\r', 2),
+                Some(b'x') => {
+                    let h = v.get(i + 2..i + 4).and_then(crate::num::parse_hex);
+                    (h.unwrap_or(b'?' as u64) as u8, 4)
+                }
+                Some(&o) => (o, 2),
+                None => (b'\\', 1),
+            }
+        } else {
+            (c, 1)
+        };
+        if out.push(b).is_err() {
+            return;
+        }
+        i += step;
+    }
+}
+
+/// FNV-1a 64: the identity of a line for dropping exact duplicates.
+pub fn hash(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h ^= u64::from(c);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_796_000_000; // 2026-12-01
+
+    fn msg(l: &[u8]) -> Msg<'_> {
+        match classify(l, NOW) {
+            Kind::Memdog(m) => m,
+            k => panic!("{k:?} for {}", String::from_utf8_lossy(l)),
+        }
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time(b"1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_time(b"2026-11-24T10:00:00Z"), Some(1_795_514_400));
+        assert_eq!(parse_time(b"2026-11-24-10:00:00"), Some(1_795_514_400));
+        assert_eq!(
+            parse_time(b"2026-11-24T11:00:00+01:00"),
+            Some(1_795_514_400)
+        );
+        assert_eq!(parse_time(b"garbage"), None);
+        assert_eq!(parse_time(b"2026-13-24-10:00:00"), None);
+    }
+
+    #[test]
+    fn formats() {
+        let own = msg(b"2026-11-24T10:00:00Z up=5.0 seq=1 pid=3 name=a VmRSS=1");
+        assert_eq!(
+            (own.host, own.wall, own.iso),
+            (&b""[..], Some(1_795_514_400), true)
+        );
+        assert_eq!(own.payload, b"up=5.0 seq=1 pid=3 name=a VmRSS=1");
+        let p: &[u8] = b"up=5.0 seq=1 pid=3 name=a VmRSS=1";
+        for (l, host) in [
+            (&b"Tue Nov 24 10:00:00 2026 daemon.info memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1"[..], &b""[..]),
+            (b"Nov 24 10:00:00 router7 memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
+            (b"<30>Nov 24 10:00:00 memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1", b""),
+            (b"<30>Nov 24 10:00:00 router7 memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
+            (b"Nov 24 10:00:00 router7 daemon.info memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
+            (b"<30>1 2026-11-24T10:00:00.123Z router7 memdog 812 - - up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
+            (b"1 2026-11-24T11:00:00+01:00 - memdog - - [x@1 a=\"b\"] up=5.0 seq=1 pid=3 name=a VmRSS=1", b""),
+        ] {
+            let m = msg(l);
+            assert_eq!((m.host, m.payload, m.wall), (host, p, Some(1_795_514_400)), "{}", String::from_utf8_lossy(l));
+        }
+        assert_eq!(
+            classify(b"Nov 24 10:00:00 router7 dnsmasq[9]: query", NOW),
+            Kind::Other
+        );
+        assert_eq!(classify(b"", NOW), Kind::Other);
+        assert_eq!(
+            classify(b"2026-11-24T10:00:00Z up=", NOW),
+            Kind::Memdog(Msg {
+                host: b"",
+                wall: Some(1_795_514_400),
+                iso: true,
+                payload: b"up="
+            })
+        );
+        assert_eq!(classify(b"2026-11-24T10:00", NOW), Kind::Damaged);
+        assert_eq!(classify(b"\x00\x01garbage", NOW), Kind::Damaged);
+        assert_eq!(
+            classify(b"VmRSS:\t  1234 kB", NOW),
+            Kind::MemlogValue(0, 1234)
+        );
+        assert_eq!(classify(b"VmRSS:\t  12", NOW), Kind::Damaged);
+        assert_eq!(
+            classify(b"2026-11-24-10:00:00", NOW),
+            Kind::MemlogTime(1_795_514_400)
+        );
+        // a year-less stamp later than now is last year's
+        let m = msg(b"Dec 25 10:00:00 memdog[1]: up=1.0 seq=1 meminfo MemFree=1");
+        assert_eq!(m.wall, parse_time(b"2025-12-25T10:00:00Z"));
+    }
+
+    #[test]
+    fn keys_and_tokens() {
+        assert_eq!(key(b"up=86400.2 seq=17 pid=1"), Some((864_002, 17)));
+        assert_eq!(key(b"up=86400.2 seq=1"), Some((864_002, 1)));
+        assert_eq!(key(b"up=86400. seq=1"), None);
+        assert_eq!(key(b"up=86400.2 seq="), None);
+        assert_eq!(key(b"up=86400.2 seq=1x"), None);
+        let mut seen = Vec::new();
+        assert!(tokens(
+            b"a=1 name=\"x \\\" y\" meminfo b=2",
+            &mut |k, v, q| seen.push((k.to_vec(), v.to_vec(), q))
+        ));
+        assert_eq!(seen[1], (b"name".to_vec(), b"x \\\" y".to_vec(), true));
+        assert_eq!(seen[2], (b"meminfo".to_vec(), b"".to_vec(), false));
+        for bad in [
+            &b"a=1 name=\"x"[..],
+            b"a=",
+            b"a=1 b=",
+            b"a=1 =3",
+            b"a=\"x\"y",
+        ] {
+            assert!(
+                !tokens(bad, &mut |_, _, _| {}),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+        unescape(b"a\\nb=c \\\"x\\\"\\x01", true, &mut out);
+        assert_eq!(&out[..], b"a\nb=c \"x\"\x01");
+    }
+}
