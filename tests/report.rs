@@ -322,7 +322,9 @@ fn file_order_duplicates_and_missing_files_do_not_change_the_verdict() {
     assert_eq!(o2.status.code(), Some(0));
     let err = stderr(&o2);
     assert!(
-        err.contains("skipping ") && err.contains("memdog.log.4: no such file or directory"),
+        err.contains("skipping ")
+            && err.contains("memdog.log.4: ")
+            && err.contains("no such file or directory"),
         "{err}"
     );
     assert!(err.contains("duplicate lines"), "{err}");
@@ -713,8 +715,9 @@ fn memdog_restarts_and_reloads_are_not_target_restarts() {
             seq = 1;
             writeln!(
                 s,
-                "{} up={up}.0 seq={seq} event=agent-start version=0.1.0 run=r{i}",
-                iso(T0 + up)
+                "{} up={up}.0 seq={seq} event=agent-start version=0.1.0 mode=run agent_pid={}",
+                iso(T0 + up),
+                900 + i
             )
             .unwrap();
             writeln!(

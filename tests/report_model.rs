@@ -187,8 +187,9 @@ fn generate(seed: u64) -> World {
                     // memdog restarted: seq starts again, every followed process is logged again
                     seq = 1;
                     out.push(format!(
-                        "{} event=agent-start version=0.1.0 run=r{seed}x{h}x{b}x{i}",
-                        stamp(seq)
+                        "{} event=agent-start version=0.1.0 mode=run agent_pid={}",
+                        stamp(seq),
+                        1000 + r.below(30000)
                     ));
                     for (ti, slots) in alive.iter().enumerate() {
                         for s in slots.iter().flatten() {
