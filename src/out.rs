@@ -127,7 +127,12 @@ impl LogFile {
         if self.files <= 1 {
             return self.reopen_at(true);
         }
-        self.fd = None;
+        // fsync what this file still holds unsynced before it is renamed away:
+        // a reset later would otherwise leave a run of zero bytes inside it
+        // (seen on ext4 under qemu-system), not just a lost tail
+        if let Some(fd) = self.fd.take() {
+            let _ = fd.fsync();
+        }
         for k in (1..self.files - 1).rev() {
             if self.rotatable(k).is_ok() {
                 let _ = sys::rename(&self.numbered(k), &self.numbered(k + 1));
