@@ -33,7 +33,8 @@ pub struct LogFile {
     stream: bool,
     /// the live file's inode, to notice it deleted or renamed away
     ino: u64,
-    /// the live file was deleted or renamed and a new one opened: say so
+    /// the live file was deleted or renamed and a new one opened, or it
+    /// was emptied because path.1 is not ours to rotate onto: say so
     pub reopened: Option<&'static [u8]>,
 }
 
@@ -122,7 +123,10 @@ impl LogFile {
     }
 
     /// path.(n-2) -> path.(n-1) ... path -> path.1, then a fresh path. A
-    /// name that is not a regular file (someone's directory) is never moved.
+    /// name that is not a regular file (someone's directory, FIFO or
+    /// symlink, put there after start) is never moved nor renamed over.
+    /// With path.1 taken that way the live file cannot move: it starts
+    /// again empty (it is ours), and the next sample says so.
     fn rotate(&mut self) -> Result<(), Errno> {
         if self.files <= 1 {
             return self.reopen_at(true);
@@ -134,9 +138,14 @@ impl LogFile {
             let _ = fd.fsync();
         }
         for k in (1..self.files - 1).rev() {
-            if self.rotatable(k).is_ok() {
+            if self.rotatable(k).is_ok() && self.rotatable(k + 1).is_ok() {
                 let _ = sys::rename(&self.numbered(k), &self.numbered(k + 1));
             }
+        }
+        if self.rotatable(1).is_err() {
+            self.reopen_at(true)?;
+            self.reopened = Some(b"rotation-blocked");
+            return Ok(());
         }
         sys::rename(&self.path, &self.numbered(1))?;
         self.reopen_at(false)

@@ -587,7 +587,8 @@ fn daemonize_with_an_unwritable_pidfile_fails_naming_enoent() {
     assert!(!log.exists(), "a daemon ran after all");
 }
 
-/// The pidfile names the daemon as soon as `run -d` returns; a second
+/// The pidfile names the daemon as soon as `run -d` returns (a stale one
+/// is rewritten whole); a second
 /// `run -d` with it is refused naming that pid (one daemon only); SIGTERM
 /// removes the pidfile.
 #[test]
@@ -596,6 +597,9 @@ fn daemonize_pidfile_is_ready_on_return_locked_and_removed_at_exit() {
     let log = t.join("log");
     let cfg = daemon_cfg(&t, s(&log));
     let pf = t.join("memdog.pid");
+    // a stale pidfile (its daemon died without removing it), longer than
+    // any pid: taken over and rewritten whole
+    write(&pf, "4000000000\n\n");
     let o = finished(
         md().args(["run", "-c", s(&cfg), "-d", "--pidfile", s(&pf)]),
         10,
@@ -830,6 +834,91 @@ fn socket_as_log_is_refused() {
         .unwrap()
         .file_type()
         .is_socket());
+}
+
+/// Someone's FIFO or symlink put at a rotation name after start: rotation
+/// never renames onto it nor moves it. With LOG.1 taken the live file (ours)
+/// starts again empty, within its budget, and says so.
+#[test]
+fn foreign_files_at_rotation_names_after_start_are_never_replaced() {
+    let t = TempDir::new("ns-slotlater");
+    let log = t.join("log");
+    let precious = t.join("precious");
+    write(&precious, "mine\n");
+    let mut kids = Kids::default();
+    let m = kids.spawn(
+        watch_self(&["--interval", "15ms", "--log", s(&log)])
+            .args(["--log-size", "2k", "--log-files", "3"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for(|| max_seq(&log_of(&log)) >= 1, "samples");
+    // (a rotation may already have made them: ours to remove)
+    let _ = std::fs::remove_file(t.join("log.2"));
+    mkfifo(&t.join("log.2"));
+    let _ = std::fs::remove_file(t.join("log.1"));
+    std::os::unix::fs::symlink(&precious, t.join("log.1")).unwrap();
+    // ~300 bytes a sample: 40 samples are 6 times the 2k log_size
+    wait_samples(&log, 40);
+    let l1 = std::fs::symlink_metadata(t.join("log.1")).unwrap();
+    assert!(l1.file_type().is_symlink(), "log.1 replaced");
+    assert_eq!(std::fs::read_link(t.join("log.1")).unwrap(), precious);
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "mine\n");
+    let l2 = std::fs::symlink_metadata(t.join("log.2")).unwrap();
+    assert!(l2.file_type().is_fifo(), "log.2 replaced");
+    assert!(
+        std::fs::metadata(&log).unwrap().len() <= 2048,
+        "over budget"
+    );
+    assert!(!t.join("log.3").exists());
+    wait_for(
+        || {
+            log_of(&log)
+                .iter()
+                .any(|l| is_ev(l, "log-reopened") && l["reason"] == "rotation-blocked")
+        },
+        "the notice that the live log started again",
+    );
+    signal(m, libc::SIGTERM);
+    assert!(kids.child(m).wait().unwrap().success());
+}
+
+/// A node that is not a plain file appearing at the textfile path while
+/// memdog runs is left alone: the sample's temp file is dropped, not
+/// renamed over it.
+#[test]
+fn textfile_path_taken_by_a_fifo_while_running_is_not_replaced() {
+    let t = TempDir::new("ns-tfmid");
+    let tf = t.join("m.prom");
+    let mut kids = Kids::default();
+    kids.spawn(
+        watch_self(&["--interval", "20ms", "--textfile", s(&tf)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for(
+        || std::fs::read_to_string(&tf).is_ok_and(|x| x.contains("memdog_process_kb")),
+        "the textfile",
+    );
+    std::fs::remove_file(&tf).unwrap();
+    mkfifo(&tf);
+    std::thread::sleep(Duration::from_millis(300)); // 15 samples
+    assert!(
+        std::fs::symlink_metadata(&tf)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "replaced"
+    );
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "m.prom")
+        .collect();
+    assert!(
+        left.is_empty() || left.len() == 1,
+        "temp files pile up: {left:?}"
+    );
 }
 
 // --- 8 ---------------------------------------------------------------------
