@@ -622,7 +622,18 @@ fn daemonize_pidfile_is_ready_on_return_locked_and_removed_at_exit() {
         md().args(["run", "-c", s(&cfg), "-d", "--pidfile", s(&pf)]),
         10,
     );
-    assert_ne!(o2.status.code(), Some(0), "a second daemon started");
+    if o2.status.success() {
+        // a regression: stop the second daemon too (its pid is in the file)
+        std::thread::sleep(Duration::from_millis(300));
+        let again = std::fs::read_to_string(&pf).unwrap_or_default();
+        let _second = again
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&p| p != daemon)
+            .map(Daemon);
+        panic!("a second daemon started: pidfile now {again:?}");
+    }
     let l = one_line(&o2);
     assert!(
         l.contains(&format!("pid {daemon}")),
@@ -665,11 +676,13 @@ fn daemonize_resolves_relative_paths_against_the_start_dir() {
         10,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let pid: u32 = std::fs::read_to_string(t.join(&pidname))
-        .expect("relative pidfile in the start dir")
-        .trim()
-        .parse()
-        .unwrap();
+    let read_pid = |p: PathBuf| std::fs::read_to_string(p).ok()?.trim().parse::<u32>().ok();
+    let Some(pid) = read_pid(t.join(&pidname)) else {
+        // a regression: the daemon may have put it in /; stop that daemon too
+        std::thread::sleep(Duration::from_millis(300));
+        let _stray = read_pid(Path::new("/").join(&pidname)).map(Daemon);
+        panic!("no pidfile in the start dir when run -d returned");
+    };
     let _guard = Daemon(pid);
     wait_for(
         || max_seq(&log_of(&log)) >= 2,
@@ -745,6 +758,13 @@ fn daemonize_reports_each_start_failure_before_the_parent_returns() {
             md().args(["run", "-c", s(&cfg), "-d", "--pidfile", s(&pf)]),
             10,
         );
+        if o.status.success() {
+            // a regression: a daemon runs; stop it by the pid it wrote
+            std::thread::sleep(Duration::from_millis(300));
+            let text = std::fs::read_to_string(&pf).unwrap_or_default();
+            let _d = text.trim().parse().ok().map(Daemon);
+            panic!("{keys}: run -d returned 0 (pidfile {text:?})");
+        }
         assert_eq!(o.status.code(), Some(1), "{keys}: {}", stderr(&o));
         let l = one_line(&o);
         assert!(l.contains(want), "{keys}: {l}");
