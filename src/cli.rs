@@ -202,8 +202,14 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I) -> Result<Command<'a>, U
     let mut args = Argv {
         it: args,
         err: UsageError { what: "", arg: b"" },
+        help: false,
     };
-    match command(&mut args) {
+    let r = command(&mut args);
+    if args.help {
+        // `memdog watch --help`: help, whatever the rest of the line was
+        return Ok(Command::Help);
+    }
+    match r {
         Ok(c) => Ok(c),
         Err(Fail) => Err(args.err),
     }
@@ -216,6 +222,8 @@ pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I) -> Result<Command<'a>, U
 struct Argv<'a, I> {
     it: I,
     err: UsageError<'a>,
+    /// `-h`/`--help` after a subcommand: parsing stops, help is shown
+    help: bool,
 }
 
 /// A bad command line; the message is in [`Argv::err`].
@@ -223,7 +231,12 @@ struct Fail;
 
 impl<'a, I: Iterator<Item = &'a [u8]>> Argv<'a, I> {
     fn next(&mut self) -> Option<&'a [u8]> {
-        self.it.next()
+        let a = self.it.next()?;
+        if a == b"--help" || a == b"-h" {
+            self.help = true;
+            return None;
+        }
+        Some(a)
     }
 
     #[inline(never)]
@@ -351,11 +364,8 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
         let spec = match a {
             kw if is(kw, b"--log-size") => {
                 let v = args.value(a)?;
-                w.log_size = crate::config::parse_size(v)
-                    .filter(|&s| s >= 2048)
-                    .ok_or_else(|| {
-                        args.error("--log-size needs a size of at least 2k, like 64k or 1M", v)
-                    })?;
+                w.log_size = crate::config::parse_log_size(v)
+                    .ok_or_else(|| args.error(crate::config::LOG_SIZE_WORDS, v))?;
                 None
             }
             kw if is(kw, b"--syslog") => {

@@ -219,16 +219,25 @@ fn yes_no(v: &[u8]) -> Result<bool, Bad<'_>> {
     }
 }
 
-/// `64k`, `1M`, or bytes.
+/// `64k`, `1M`, `1G`, or bytes.
 pub fn parse_size(v: &[u8]) -> Option<u64> {
     let (n, unit) = parse_u64_prefix(v)?;
     let mul = match unit {
         kw if is(kw, b"") => 1,
         kw if is(kw, b"k") || is(kw, b"K") || is(kw, b"kB") || is(kw, b"KiB") => 1024,
         kw if is(kw, b"M") || is(kw, b"MB") || is(kw, b"MiB") => 1024 * 1024,
+        kw if is(kw, b"G") || is(kw, b"GB") || is(kw, b"GiB") => 1024 * 1024 * 1024,
         _ => return None,
     };
     n.checked_mul(mul)
+}
+
+/// A log file's size limit, the same for `--log-size` and `log_size =`:
+/// at least 1 KiB (a few lines), at most 1 GiB (a board's flash).
+pub const LOG_SIZE_WORDS: &str = "log size needs a size from 1k to 1G, like 64k or 1M";
+
+pub fn parse_log_size(v: &[u8]) -> Option<u64> {
+    parse_size(v).filter(|s| (1024..=1 << 30).contains(s))
 }
 
 pub fn signal_number(name: &[u8]) -> Option<i32> {
@@ -620,10 +629,7 @@ impl Parser {
                 }
             }
             kw if is(kw, b"log_size") => {
-                c.log_size = parse_size(val).filter(|&s| s >= 1024).map_or_else(
-                    || bad("log_size needs a size of at least 1k, like 64k or 1M", val),
-                    Ok,
-                )?
+                c.log_size = parse_log_size(val).map_or_else(|| bad(LOG_SIZE_WORDS, val), Ok)?
             }
             kw if is(kw, b"log_files") => {
                 c.log_files = parse_u32(val)

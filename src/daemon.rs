@@ -174,6 +174,16 @@ fn print_config(c: &Config) {
     l.kv_str(b"reset_reason", &c.reset_reason);
     l.kv(b"dry_run", u64::from(c.dry_run));
     say(&mut l);
+    // the fixed capacities: each overflow is a log line (event=overflow what=...)
+    l.push(b"capacities:");
+    l.kv(b"sections", crate::config::MAX_TARGETS as u64);
+    l.kv(b"rules_per_section", MAX_RULES as u64);
+    l.kv(b"slope_rules_per_section", MAX_SLOPE_RULES as u64);
+    l.kv(b"judged_processes", MAX_SLOTS as u64);
+    l.kv(b"tracked_processes", MAX_TRACKED as u64);
+    l.kv(b"running_actions", MAX_CHILDREN as u64);
+    l.kv(b"exec_lines", crate::config::MAX_EXECS as u64);
+    say(&mut l);
     for t in c.targets.iter() {
         l.push(b"[");
         l.push_escaped(&t.label);
@@ -1203,6 +1213,8 @@ fn lock_pidfile(pf: &[u8]) -> Result<Fd, i32> {
 // share one frame, and stack probes touch all of it (RSS)
 #[inline(never)]
 pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
+    // first: a SIGTERM or SIGHUP during start-up is a clean stop or a reload
+    signals::install();
     // paths are made absolute against the directory memdog started in:
     // --daemonize moves to /, and SIGHUP reads the config again from there
     let cwd = sys::fs::cwd().ok();
@@ -1290,7 +1302,6 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
         }
     }
     let _ = pid;
-    signals::install();
     let mut rt = Runtime::new(watchdog, dry_run);
     rt.dry_run_flag = opts.dry_run;
     agent_start(&mut sink, Stamp::now(0), b"run");

@@ -83,7 +83,11 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
             r.count,
         ),
         Err(e) => {
-            out::error(&[e.what.as_bytes(), b": '", e.arg, b"' (try 'memdog --help')"]);
+            if e.arg.is_empty() {
+                out::error(&[e.what.as_bytes(), b" (try 'memdog --help')"]);
+            } else {
+                out::error(&[e.what.as_bytes(), b": '", e.arg, b"' (try 'memdog --help')"]);
+            }
             exit::USAGE
         }
     }

@@ -791,6 +791,8 @@ pub fn run(w: Watch) -> i32 {
         ]);
         return exit::USAGE;
     }
+    // first: a SIGTERM during start-up is a clean stop (exit 0), not a kill
+    signals::install_stop_only();
     // the watcher's own reader does the pre-flight reads: a second 4 KiB
     // buffer in this frame would stay in the RSS for the whole run
     let mut watcher = Watcher::new(w);
@@ -810,7 +812,6 @@ pub fn run(w: Watch) -> i32 {
             return code;
         }
     }
-    signals::install_stop_only();
     let interval_ns = w.interval_ms.saturating_mul(1_000_000);
     let count = w.count;
     watcher.textfile = watcher.opts.textfile.map(Textfile::new);
