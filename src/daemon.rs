@@ -45,13 +45,9 @@ fn file_error(msg: &'static str) -> ConfigError {
 /// absolute against `base`.
 pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> {
     let p = PathBuf::from(path);
-    // O_NONBLOCK-free open would hang on a FIFO: look first
-    match sys::fs::lstat(&p) {
-        Ok(st) if st.kind() == sys::fs::Kind::Regular || st.kind() == sys::fs::Kind::Symlink => {}
-        Ok(_) => return Err(file_error("not a regular file (a config is a text file)")),
-        Err(e) => return Err(file_error(e.text())),
-    }
-    let mut fd = Fd::open_read(&p).map_err(|e| file_error(e.text()))?;
+    // opened without blocking (a FIFO, or a symlink to one, would hang a
+    // plain open), then fstat says whether it is a file
+    let mut fd = sys::fs::open_read_nonblock(&p).map_err(|e| file_error(e.text()))?;
     match sys::fs::fstat(&fd) {
         Ok(st) if st.kind() == sys::fs::Kind::Regular => {}
         Ok(_) => return Err(file_error("not a regular file (a config is a text file)")),
@@ -1237,6 +1233,9 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     let dry_run = opts.dry_run || cfg.dry_run;
     // the pidfile first: a second instance is told so, before it touches the log
     let pidfile = opts.pidfile.map(|p| absolute(p, cwd.as_ref()));
+    let created = pidfile
+        .as_ref()
+        .is_some_and(|p| sys::fs::lstat(p).is_err_and(|e| e.0 == libc::ENOENT));
     let mut pid_fd = match pidfile.as_ref() {
         Some(p) => match lock_pidfile(p.as_bytes()) {
             Ok(fd) => Some(fd),
@@ -1244,20 +1243,27 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
         },
         None => None,
     };
+    // a start that fails from here on leaves no pidfile it created behind
+    let give_up = |code: i32| {
+        if let (true, Some(p)) = (created, pidfile.as_ref()) {
+            let _ = sys::fs::unlink(p);
+        }
+        code
+    };
     let mut sink = Sink::stdout();
     if let Err(code) = out::open_log(&mut sink, cfg.log.as_deref(), cfg.log_size, cfg.log_files) {
-        return code;
+        return give_up(code);
     }
     if let Err(code) = out::attach_syslog(
         &mut sink,
         cfg.syslog.as_deref(),
         cfg.syslog_remote.as_deref(),
     ) {
-        return code;
+        return give_up(code);
     }
     if let Some(tf) = cfg.textfile.as_deref() {
         if let Err(code) = out::check_textfile(tf) {
-            return code;
+            return give_up(code);
         }
     }
     let watchdog = match cfg.watchdog.as_deref() {
@@ -1266,7 +1272,7 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
             Ok(fd) => Some(fd),
             Err(e) => {
                 out::error(&[b"cannot open watchdog ", p, b": ", e.text().as_bytes()]);
-                return exit::FAILURE;
+                return give_up(exit::FAILURE);
             }
         },
     };

@@ -171,3 +171,9 @@ pub fn open_stream(path: &PathBuf, fifo: bool) -> Result<Fd, Errno> {
         0,
     )
 }
+
+/// Open a file to read without ever blocking in open(2): a FIFO (or a
+/// symlink to one) given as a config opens at once, and fstat says what it is.
+pub fn open_read_nonblock(path: &PathBuf) -> Result<Fd, Errno> {
+    Fd::open(path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0)
+}
