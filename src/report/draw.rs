@@ -112,7 +112,20 @@ fn verdict(l: &mut Line, t: &Target, v: &Verdict) {
 }
 
 /// The ranked table, then each target worst first.
+/// Scratch for one target's lives in print order (static: not a stack frame).
+static ORDER: crate::sys::cell::Once<heapless::Vec<u32, { super::model::MAX_LIVES }>> =
+    crate::sys::cell::Once::new(heapless::Vec::new());
+
 pub fn print(st: &State, ranked: &[u16]) {
+    let Some(order) = ORDER.take() else { return };
+    print_all(st, ranked, order);
+}
+
+fn print_all(
+    st: &State,
+    ranked: &[u16],
+    order: &mut heapless::Vec<u32, { super::model::MAX_LIVES }>,
+) {
     let m = &st.model;
     let mut l = Line::new();
     let hosts = m
@@ -127,7 +140,7 @@ pub fn print(st: &State, ranked: &[u16]) {
     l.kv(b"lives", m.lives.len() as u64);
     l.kv(b"boots", st.boots.len() as u64);
     l.kv(b"lines", m.records);
-    l.kv(b"skipped", st.skip.len() as u64 + st.skip_over);
+    l.kv(b"skipped", st.skips.count());
     say(&mut l);
     let multi_host = hosts > 1 || m.targets.iter().any(|t| !host_name(m, t).is_empty());
     l.push(b"verdict   slope_kb_h   r2  span_h restarts lives ");
@@ -163,12 +176,18 @@ pub fn print(st: &State, ranked: &[u16]) {
         let Some(t) = m.targets.get(i as usize) else {
             continue;
         };
-        detail(m, i as u32, t, &mut l);
+        detail(m, i as u32, t, &mut l, order);
     }
     notes(st, &mut l);
 }
 
-fn detail(m: &Model, ti: u32, t: &Target, l: &mut Line) {
+fn detail(
+    m: &Model,
+    ti: u32,
+    t: &Target,
+    l: &mut Line,
+    order: &mut heapless::Vec<u32, { super::model::MAX_LIVES }>,
+) {
     l.push(b"== ");
     l.push_escaped(&t.name);
     let h = host_name(m, t);
@@ -203,7 +222,8 @@ fn detail(m: &Model, ti: u32, t: &Target, l: &mut Line) {
         let mut shown = 0;
         let mut more = 0u64;
         // in (boot, first record, pid, starttime) order: never arrival order
-        let mut order: heapless::Vec<u32, { super::model::MAX_LIVES }> = heapless::Vec::new();
+        let order = &mut *order;
+        order.clear();
         for (i, x) in m.lives.iter().enumerate() {
             if x.target == ti {
                 let _ = order.push(i as u32);
@@ -285,8 +305,8 @@ fn notes(st: &State, l: &mut Line) {
         (st.host_overflow, b"lines of hosts past MAX_HOSTS (256) not read"),
         (st.seg_overflow, b"stretches past MAX_SEGS (4096) read in file order, not sorted"),
         (st.cursor_overflow, b"copies of one stretch past MAX_CURSORS (16) read late, not merged"),
-        (st.group_overflow, b"lines of one sample past GROUP_CAP (256) not counted"),
-        (st.skip_over, b"damaged lines past SKIP_SET (4096) counted without dropping repeats"),
+        (st.gather.overflow, b"lines of one sample past GROUP_CAP (256) not counted"),
+        (st.skips.over, b"damaged lines past SKIP_SET (4096) counted without dropping repeats"),
     ] {
         if n > 0 {
             l.push(b"(");
@@ -297,10 +317,10 @@ fn notes(st: &State, l: &mut Line) {
             say(l);
         }
     }
-    if st.duplicates > 0 {
+    if st.gather.duplicates > 0 {
         let mut e = Line::new();
         e.push(b"memdog: report: dropped ");
-        e.push_u64(st.duplicates);
+        e.push_u64(st.gather.duplicates);
         e.push(b" duplicate lines (files given twice or overlapping)");
         let _ = sys::write_all(sys::STDERR, e.finish());
     }

@@ -29,7 +29,7 @@ use crate::out::{self, exit};
 use crate::sys::{self, cell::Once, Errno, Fd, PathBuf};
 use heapless::Vec;
 use model::{Model, Name, Rec, RecKind};
-use parse::{Kind, Msg, FIELDS, SYS_FIELDS};
+use parse::{Kind, Msg, FIELDS};
 
 /// Hosts in one report (a fleet's files, or one syslog file of many boards).
 pub const MAX_HOSTS: usize = 256;
@@ -97,22 +97,68 @@ struct Boot {
     root: u16,
 }
 
+/// Damaged lines, counted once each however often they are read.
+pub struct Skips {
+    set: Vec<u64, SKIP_SET>,
+    over: u64,
+}
+
+impl Skips {
+    fn add(&mut self, line: &[u8]) {
+        let h = parse::hash(line);
+        if let Err(i) = self.set.binary_search(&h) {
+            if self.set.insert(i, h).is_err() {
+                self.over += 1;
+            }
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.set.len() as u64 + self.over
+    }
+}
+
+/// The lines of one key (one sample), duplicates dropped.
+struct Gather {
+    group: Vec<Rec, GROUP_CAP>,
+    duplicates: u64,
+    overflow: u64,
+}
+
+impl Gather {
+    fn add(&mut self, payload: &[u8], key: (u64, u64), skips: &mut Skips) {
+        let h = parse::hash(payload);
+        if self.group.iter().any(|r| r.hash == h) {
+            self.duplicates += 1;
+            return;
+        }
+        let Some(mut r) = record(payload) else {
+            skips.add(payload);
+            return;
+        };
+        r.hash = h;
+        r.up = key.0;
+        if self.group.push(r).is_err() {
+            self.overflow += 1;
+        }
+    }
+}
+
 pub struct State {
     model: Model,
     segs: Vec<Seg, MAX_SEGS>,
     boots: Vec<Boot, MAX_SEGS>,
     meta: Vec<FileMeta, { crate::cli::REPORT_FILES }>,
-    skip: Vec<u64, SKIP_SET>,
-    skip_over: u64,
+    skips: Skips,
     seg_overflow: u64,
     host_overflow: u64,
-    group: Vec<Rec, GROUP_CAP>,
-    group_overflow: u64,
-    duplicates: u64,
+    gather: Gather,
     cursor_overflow: u64,
     now: i64,
     reader: Reader,
     cursors: Vec<Cursor, MAX_CURSORS>,
+    /// scratch: (host, boot time, segment) points for joining boots
+    pts: Vec<(u16, i64, u16), { 2 * MAX_SEGS }>,
 }
 
 static STATE: Once<State> = Once::new(State {
@@ -120,17 +166,22 @@ static STATE: Once<State> = Once::new(State {
     segs: Vec::new(),
     boots: Vec::new(),
     meta: Vec::new(),
-    skip: Vec::new(),
-    skip_over: 0,
+    skips: Skips {
+        set: Vec::new(),
+        over: 0,
+    },
     seg_overflow: 0,
     host_overflow: 0,
-    group: Vec::new(),
-    group_overflow: 0,
-    duplicates: 0,
+    gather: Gather {
+        group: Vec::new(),
+        duplicates: 0,
+        overflow: 0,
+    },
     cursor_overflow: 0,
     now: 0,
     reader: Reader::new(),
     cursors: Vec::new(),
+    pts: Vec::new(),
 });
 
 /// A buffered reader over a byte range of a file, line by line.
@@ -164,7 +215,8 @@ impl Reader {
             lo: 0,
             hi: 0,
             pos: 0,
-            end: u64::MAX,
+            // zero: the static State stays in .bss (reset() sets the range)
+            end: 0,
             eof: false,
             skipping: false,
             stream: false,
@@ -185,7 +237,7 @@ impl Reader {
     fn next(&mut self, fd: &mut Fd) -> Result<Got<'_>, Errno> {
         loop {
             let avail = self.buf.get(self.lo..self.hi).unwrap_or(&[]);
-            if let Some(j) = avail.iter().position(|&b| b == b'\n') {
+            if let Some(j) = parse::memchr(b'\n', avail) {
                 let start = self.lo;
                 self.lo += j + 1;
                 let off = self.pos - (self.hi - start) as u64;
@@ -255,8 +307,8 @@ struct Cursor {
     fd: Fd,
     seg: u16,
     reader: Reader,
-    /// the current line, copied out (the reader's buffer moves)
-    line: Vec<u8, READ_BUF>,
+    /// the current line's payload in the reader's buffer (valid until the next read)
+    line: (usize, usize),
     key: (u64, u64),
     done: bool,
 }
@@ -356,17 +408,12 @@ fn stdin_is_pipe() -> bool {
 /// The host of one memdog message: `--host` for its file, else a `host=`
 /// field, else the syslog wrapper's.
 fn host_of<'a>(m: &Msg<'a>) -> &'a [u8] {
-    if let Some(i) = find(m.payload, b" host=") {
-        let v = m.payload.get(i + 6..).unwrap_or(&[]);
-        let n = v.iter().position(|&b| b == b' ').unwrap_or(v.len());
+    if let Some(i) = parse::find_field(m.payload, b"host=") {
+        let v = m.payload.get(i + 5..).unwrap_or(&[]);
+        let n = parse::memchr(b' ', v).unwrap_or(v.len());
         return v.get(..n).unwrap_or(&[]);
     }
     m.host
-}
-
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    let first = *n.first()?;
-    (0..h.len()).find(|&i| h.get(i) == Some(&first) && h.get(i..).is_some_and(|t| t.starts_with(n)))
 }
 
 impl State {
@@ -380,18 +427,6 @@ impl State {
             return NONE16;
         }
         (hosts.len() - 1) as u16
-    }
-
-    fn count_skip(&mut self, line: &[u8]) {
-        let h = parse::hash(line);
-        match self.skip.binary_search(&h) {
-            Ok(_) => {}
-            Err(i) => {
-                if self.skip.insert(i, h).is_err() {
-                    self.skip_over += 1;
-                }
-            }
-        }
     }
 
     /// Pass 1: cut every file into segments; note proc_memlog files.
@@ -445,7 +480,7 @@ impl State {
             let len = line.len() as u64;
             if end != End::Newline {
                 let l = Vec::<u8, READ_BUF>::from_slice(line).unwrap_or_default();
-                self.count_skip(&l);
+                self.skips.add(&l);
                 continue;
             }
             let m = match parse::classify(line, now) {
@@ -457,14 +492,14 @@ impl State {
                 Kind::Other => continue,
                 Kind::Damaged => {
                     let l = Vec::<u8, READ_BUF>::from_slice(line).unwrap_or_default();
-                    self.count_skip(&l);
+                    self.skips.add(&l);
                     continue;
                 }
             };
             let Some(key) = parse::key(m.payload) else {
                 // damaged lines inside a segment are counted by the merge
                 let l = Vec::<u8, READ_BUF>::from_slice(line).unwrap_or_default();
-                self.count_skip(&l);
+                self.skips.add(&l);
                 continue;
             };
             let host = if forced_host != NONE16 {
@@ -483,7 +518,6 @@ impl State {
                 secs: s,
                 iso: m.iso,
             });
-            let hsh = parse::hash(m.payload);
             let k = open_seg.iter().position(|o| o.0 == host);
             let cont = k
                 .and_then(|k| open_seg.get(k))
@@ -515,7 +549,7 @@ impl State {
                 e_first: ep,
                 e_last: ep,
                 e_raw: epoch.unwrap_or(0),
-                first_hash: hsh,
+                first_hash: parse::hash(m.payload),
                 parent: self.segs.len() as u16,
                 boot: 0,
             };
@@ -577,15 +611,16 @@ impl State {
     /// line) of a segment whose clock was never set.
     fn group_boots(&mut self) {
         // points (host, boot time, segment), sorted; neighbours within the tolerance join
-        let mut pts: Vec<(u16, i64, u16), { 2 * MAX_SEGS }> = Vec::new();
+        self.pts.clear();
         for (i, s) in self.segs.iter().enumerate() {
             for e in [s.e_first, s.e_last].into_iter().flatten() {
-                let _ = pts.push((s.host, e.secs, i as u16));
+                let _ = self.pts.push((s.host, e.secs, i as u16));
             }
         }
-        pts.sort_unstable();
-        for k in 1..pts.len() {
-            let (Some(a), Some(b)) = (pts.get(k - 1).copied(), pts.get(k).copied()) else {
+        self.pts.sort_unstable();
+        for k in 1..self.pts.len() {
+            let (Some(a), Some(b)) = (self.pts.get(k - 1).copied(), self.pts.get(k).copied())
+            else {
                 continue;
             };
             if a.0 == b.0 && b.1 - a.1 <= BOOT_TOL_S {
@@ -782,7 +817,7 @@ impl State {
                     fd,
                     seg: si,
                     reader: Reader::new(),
-                    line: Vec::new(),
+                    line: (0, 0),
                     key: (0, 0),
                     done: false,
                 };
@@ -813,12 +848,10 @@ impl State {
                 self.flush_group();
                 last_key = Some(key);
             }
-            let line = self
-                .cursors
-                .get(ci)
-                .map(|c| c.line.clone())
-                .unwrap_or_default();
-            self.add_to_group(&line, key);
+            if let Some(c) = self.cursors.get(ci) {
+                let p = c.reader.buf.get(c.line.0..c.line.1).unwrap_or(&[]);
+                self.gather.add(p, key, &mut self.skips);
+            }
             self.advance(ci, files)?;
         }
         self.flush_group();
@@ -870,28 +903,11 @@ impl State {
             if !host_ok {
                 continue;
             }
+            let (pa, pl) = (m.payload.as_ptr() as usize, m.payload.len());
             c.key = key;
-            c.line.clear();
-            let _ = c.line.extend_from_slice(m.payload);
+            let at = pa.saturating_sub(c.reader.buf.as_ptr() as usize);
+            c.line = (at, at + pl);
             return Ok(());
-        }
-    }
-
-    fn add_to_group(&mut self, payload: &[u8], key: (u64, u64)) {
-        let h = parse::hash(payload);
-        if self.group.iter().any(|r| r.hash == h) {
-            self.duplicates += 1;
-            return;
-        }
-        let Some(mut r) = record(payload) else {
-            let l = Vec::<u8, READ_BUF>::from_slice(payload).unwrap_or_default();
-            self.count_skip(&l);
-            return;
-        };
-        r.hash = h;
-        r.up = key.0;
-        if self.group.push(r).is_err() {
-            self.group_overflow += 1;
         }
     }
 
@@ -899,11 +915,12 @@ impl State {
         // events before samples (a start before its process's first sample,
         // an exit before a reused pid's start), then by content: any file
         // order gives the same sequence
-        self.group.sort_unstable_by_key(|r| (r.kind, r.hash));
-        for r in self.group.iter() {
+        let g = &mut self.gather.group;
+        g.sort_unstable_by_key(|r| (r.kind, r.hash));
+        for r in g.iter() {
             self.model.record(r);
         }
-        self.group.clear();
+        g.clear();
     }
 
     /// proc_memlog.txt: one target per file, named by the file.
@@ -979,13 +996,13 @@ impl State {
             };
             let line = Vec::<u8, READ_BUF>::from_slice(line).unwrap_or_default();
             if end != End::Newline {
-                self.count_skip(&line);
+                self.skips.add(&line);
                 continue;
             }
             let m = match parse::classify(&line, now) {
                 Kind::Memdog(m) => m,
                 Kind::Damaged => {
-                    self.count_skip(&line);
+                    self.skips.add(&line);
                     continue;
                 }
                 Kind::MemlogTime(s) => {
@@ -1011,7 +1028,7 @@ impl State {
                 Kind::Other => continue,
             };
             let Some(key) = parse::key(m.payload) else {
-                self.count_skip(&line);
+                self.skips.add(&line);
                 continue;
             };
             let host = match forced {
@@ -1044,8 +1061,7 @@ impl State {
                 cur = Some((host, boot));
             }
             last_key = Some(key);
-            let p = Vec::<u8, READ_BUF>::from_slice(m.payload).unwrap_or_default();
-            self.add_to_group(&p, key);
+            self.gather.add(m.payload, key, &mut self.skips);
         };
         self.flush_group();
         self.reader = reader;
@@ -1061,6 +1077,53 @@ fn open(path: &[u8]) -> Result<Fd, Errno> {
         return stdin_fd();
     }
     Fd::open_read(&PathBuf::from(path))
+}
+
+/// A key of up to 8 bytes as one integer (longer keys: 0).
+const fn pack(k: &[u8]) -> u64 {
+    if k.len() > 8 {
+        return 0;
+    }
+    let mut v: u64 = 0;
+    let mut i = 0;
+    while i < k.len() {
+        v |= (k[i] as u64) << (8 * i);
+        i += 1;
+    }
+    v | ((k.len() as u64) << 60)
+}
+
+const K_UP: u64 = pack(b"up");
+const K_SEQ: u64 = pack(b"seq");
+const K_MEMINFO: u64 = pack(b"meminfo");
+const K_PID: u64 = pack(b"pid");
+const K_START: u64 = pack(b"start");
+const K_NAME: u64 = pack(b"name");
+const K_TARGET: u64 = pack(b"target");
+const K_EVENT: u64 = pack(b"event");
+const K_FIELD: u64 = pack(b"field");
+const K_LIMIT: u64 = pack(b"limit");
+const K_VMRSS: u64 = pack(b"VmRSS");
+const K_VMSIZE: u64 = pack(b"VmSize");
+const K_HEAP: u64 = pack(b"heap");
+const K_RSSANON: u64 = pack(b"RssAnon");
+const K_VMSWAP: u64 = pack(b"VmSwap");
+const K_MEMFREE: u64 = pack(b"MemFree");
+
+/// A value that must be all digits (fits in u64).
+fn digits(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in v {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 /// Parse a memdog payload (`up=... seq=... rest`) into a record; `None` for
@@ -1079,44 +1142,58 @@ pub fn record(p: &[u8]) -> Option<Rec> {
         if !ok {
             return;
         }
-        let num = || crate::num::parse_u64(v);
-        match k {
-            b"up" | b"seq" => {}
-            b"meminfo" => system = v.is_empty() && !q,
-            b"pid" => {
+        let num = || digits(v);
+        // keys as packed integers: no memcmp call per key
+        let (slot, sys) = match pack(k) {
+            K_UP | K_SEQ => return,
+            K_MEMINFO => {
+                system = v.is_empty() && !q;
+                return;
+            }
+            K_PID => {
                 r.pid = num().and_then(|n| u32::try_from(n).ok());
                 ok = r.pid.is_some();
+                return;
             }
-            b"start" => {
+            K_START => {
                 r.start = num();
                 ok = r.start.is_some();
+                return;
             }
-            b"name" => nm = Some((v, q)),
-            b"target" => label = Some((v, q)),
-            b"event" => event = v,
-            b"field" => field = v,
-            b"limit" => r.limit = num(),
-            _ => {
-                let kk: &[u8] = if k == b"MemAvailable~" {
-                    b"MemAvailable"
-                } else {
-                    k
-                };
-                if let Some(i) = FIELDS.iter().position(|f| f.as_bytes() == kk) {
-                    let n = num();
-                    ok = n.is_some();
-                    if let Some(s) = vals.get_mut(i) {
-                        *s = n;
-                    }
-                }
-                if let Some(i) = SYS_FIELDS.iter().position(|f| f.as_bytes() == kk) {
-                    let n = num();
-                    ok = n.is_some();
-                    if let Some(s) = sys_vals.get_mut(i) {
-                        *s = n;
-                    }
-                }
+            K_NAME => {
+                nm = Some((v, q));
+                return;
             }
+            K_TARGET => {
+                label = Some((v, q));
+                return;
+            }
+            K_EVENT => {
+                event = v;
+                return;
+            }
+            K_FIELD => {
+                field = v;
+                return;
+            }
+            K_LIMIT => {
+                r.limit = num();
+                return;
+            }
+            K_VMRSS => (0, false),
+            K_VMSIZE => (1, false),
+            K_HEAP => (2, false),
+            K_RSSANON => (3, false),
+            K_VMSWAP => (4, false),
+            K_MEMFREE => (1, true),
+            _ if k == b"MemAvailable" || k == b"MemAvailable~" => (0, true),
+            _ => return,
+        };
+        let n = num();
+        ok = n.is_some();
+        let vals = if sys { &mut sys_vals } else { &mut vals };
+        if let Some(s) = vals.get_mut(slot) {
+            *s = n;
         }
     });
     if !well_formed || !ok {

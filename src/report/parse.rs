@@ -75,13 +75,21 @@ fn strip_cr(l: &[u8]) -> &[u8] {
     l.strip_suffix(b"\r").unwrap_or(l)
 }
 
+#[inline]
 fn digits(s: &[u8], a: usize, b: usize) -> Option<i64> {
     let d = s.get(a..b)?;
-    if d.iter().all(u8::is_ascii_digit) {
-        parse_u64(d).map(|v| v as i64)
-    } else {
-        None
+    if d.is_empty() {
+        return None;
     }
+    let mut n: i64 = 0;
+    for &c in d {
+        let v = c.wrapping_sub(b'0');
+        if v > 9 {
+            return None;
+        }
+        n = n * 10 + i64::from(v);
+    }
+    Some(n)
 }
 
 /// Days from 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
@@ -358,19 +366,22 @@ fn payload(m: &[u8]) -> Option<&[u8]> {
 /// The order key of a memdog payload: uptime in tenths of a second, seq.
 /// `None` when the payload does not start `up=S.D seq=N ` (damaged).
 pub fn key(p: &[u8]) -> Option<(u64, u64)> {
-    let r = p.strip_prefix(b"up=")?;
-    let (s, r) = parse_u64_prefix(r)?;
-    let r = r.strip_prefix(b".")?;
-    let d = *r.first()?;
-    if !d.is_ascii_digit() {
+    if p.get(..3)? != b"up=" {
         return None;
     }
-    let r = r.get(1..)?.strip_prefix(b" seq=")?;
-    let (seq, r) = parse_u64_prefix(r)?;
+    let (s, r) = lead_u64(p.get(3..)?)?;
+    if r.first() != Some(&b'.') {
+        return None;
+    }
+    let d = r.get(1)?.wrapping_sub(b'0');
+    if d > 9 || r.get(2..7)? != b" seq=" {
+        return None;
+    }
+    let (seq, r) = lead_u64(r.get(7..)?)?;
     if !(r.is_empty() || r.first() == Some(&b' ')) {
         return None;
     }
-    let up = s.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    let up = s.checked_mul(10)?.checked_add(u64::from(d))?;
     Some((up, seq))
 }
 
@@ -470,14 +481,81 @@ pub fn unescape<const N: usize>(v: &[u8], quoted: bool, out: &mut heapless::Vec<
     }
 }
 
-/// FNV-1a 64: the identity of a line for dropping exact duplicates.
+/// The identity of a line for dropping exact duplicates: 64 bits mixed
+/// eight bytes at a time (a collision of two different lines of one sample
+/// is a 2^-64 event).
 pub fn hash(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in b {
-        h ^= u64::from(c);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
     }
-    h
+    let mut w = [0u8; 8];
+    let rest = chunks.remainder();
+    if let Some(d) = w.get_mut(..rest.len()) {
+        d.copy_from_slice(rest);
+    }
+    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    h ^ (h >> 32)
+}
+
+/// The first `x` in `s`, eight bytes at a time.
+pub fn memchr(x: u8, s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pat = LO.wrapping_mul(u64::from(x));
+    let mut i = 0;
+    while let Some(c) = s.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w) ^ pat;
+        let z = v.wrapping_sub(LO) & !v & HI;
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s.get(i..)?.iter().position(|&b| b == x).map(|k| i + k)
+}
+
+/// Where the key `needle` (which starts with `h`... its first byte) starts
+/// a field of `hay`: after a space.
+pub fn find_field(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|t| memchr(first, t)) {
+        let at = from + i;
+        if at > 0
+            && hay.get(at - 1) == Some(&b' ')
+            && hay.get(at..at + needle.len()) == Some(needle)
+        {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Leading decimal digits of `s` as a number, and the rest.
+#[inline]
+pub fn lead_u64(s: &[u8]) -> Option<(u64, &[u8])> {
+    let mut n: u64 = 0;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    Some((n, s.get(i..)?))
 }
 
 #[cfg(test)]
@@ -555,6 +633,23 @@ mod tests {
         // a year-less stamp later than now is last year's
         let m = msg(b"Dec 25 10:00:00 memdog[1]: up=1.0 seq=1 meminfo MemFree=1");
         assert_eq!(m.wall, parse_time(b"2025-12-25T10:00:00Z"));
+    }
+
+    #[test]
+    fn memchr_and_fields() {
+        for s in [
+            &b""[..],
+            b"a",
+            b"abcdefghij\n",
+            b"\n",
+            b"0123456789abcdef\nx",
+        ] {
+            assert_eq!(memchr(b'\n', s), s.iter().position(|&b| b == b'\n'));
+        }
+        assert_eq!(find_field(b"up=1.0 seq=1 host=r7 x=1", b"host="), Some(13));
+        assert_eq!(find_field(b"up=1.0 seq=1 name=xhost=r7", b"host="), None);
+        assert_ne!(hash(b"abcdefgh1"), hash(b"abcdefgh2"));
+        assert_ne!(hash(b"a"), hash(b"a\0"));
     }
 
     #[test]
