@@ -38,7 +38,7 @@ lint: host-deps
 unit: host-deps test-deps
 	$(CARGO) test --locked
 
-test: lint unit cross-test fuzz-smoke
+test: lint unit cross-test fuzz-smoke board-test
 
 # figures for the closing notes: CPU per sample vs kernel floor and shell loop, own RSS
 bench: $(BIN)
@@ -48,6 +48,16 @@ bench: $(BIN)
 # long run: own RSS and fds flat over SOAK_SAMPLES (default 100 000) evaluated samples
 soak: $(BIN)
 	$(CARGO) bench --locked --bench soak
+
+# board in a box: Debian's ARM and MIPS kernels under qemu-system, each
+# with a rootfs made from the `make dist` tarball as README installs it,
+# busybox init and S99memdog; scenarios boot, leak (to a watchdog reset,
+# then the pull over serial/ssh into `memdog report`), flash (ENOSPC, reboot -f).
+# Two guests at a time; downloads cached in target/board-cache.
+BOARD_ARCHES ?= aarch64 mipsel mips armv7
+.PHONY: board-test
+board-test: dist $(BIN)
+	@BOARD_ARCHES='$(BOARD_ARCHES)' bash tests/board/board.sh all
 
 include cross/cross.mk
 include fuzz/fuzz.mk

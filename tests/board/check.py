@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Host-side checks of one board scenario run: what the host read back.
+
+    check.py SCENARIO ARCH LOGDIR HOST_MEMDOG
+
+Reads LOGDIR/SCENARIO.log (the serial console, each line stamped with the
+seconds since qemu started), the files pulled over ssh/scp (leak), and
+asserts. Prints one line per check (ok / FAIL / SKIP), the figures, and a
+console excerpt of the reset; exits 1 on any FAIL.
+"""
+import os
+import re
+import subprocess
+import sys
+
+sc, arch, logdir, host_memdog = sys.argv[1:5]
+log_path = os.path.join(logdir, sc + ".log")
+results = []  # (status, name, detail)
+
+
+def check(name, cond, detail=""):
+    results.append(("ok" if cond else "FAIL", name, detail))
+    return cond
+
+
+def skip(name, detail):
+    results.append(("SKIP", name, detail))
+
+
+def console():
+    """[(t, text)] of the console log, CR stripped."""
+    out = []
+    with open(log_path, errors="replace") as f:
+        for raw in f:
+            m = re.match(r"^\s*(\d+\.\d+) (.*)$", raw.rstrip("\n"))
+            if m:
+                out.append((float(m.group(1)), m.group(2)))
+    return out
+
+
+lines = console()
+text = [t for _, t in lines]
+
+
+def dump(tag):
+    """The lines of the file set copied to the console as BOARD-L TAG."""
+    pre = "BOARD-L %s " % tag
+    return [t[len(pre):] for t in text if t.startswith(pre)]
+
+
+def boots():
+    return [i for i, t in enumerate(text) if t.startswith("BOARD-INIT ")]
+
+
+def guest_checks(required):
+    seen = set()
+    for t in text:
+        m = re.match(r"BOARD-CHECK (ok|FAIL) (\S+) ?(.*)", t)
+        if m:
+            results.append((m.group(1), "guest:" + m.group(2), m.group(3)))
+            seen.add(m.group(2))
+        m = re.match(r"BOARD-PENDING ([^:]+): (.*)", t)
+        if m:
+            skip("pending:" + m.group(1), "needs daemon feature, would assert: " + m.group(2))
+    for r in required:
+        check("guest:" + r + " ran", r in seen, "" if r in seen else "the guest never reported this check")
+    check("no kernel panic", not any("Kernel panic" in t for t in text))
+    check("no BOARD-FAIL", not any(t.startswith("BOARD-FAIL") for t in text),
+          "; ".join(t for t in text if t.startswith("BOARD-FAIL")))
+
+
+def figures():
+    f = {}
+    for t in text:
+        if t.startswith("BOARD-FIGURE "):
+            for kv in t.split()[1:]:
+                k, _, v = kv.partition("=")
+                f[k] = v
+    return f
+
+
+def is_event(line):
+    return " event=" in line
+
+
+def seq_of(line):
+    m = re.search(r" seq=(\d+) ", line)
+    return int(m.group(1)) if m else None
+
+
+def first_time(pat):
+    for t, s in lines:
+        if re.search(pat, s):
+            return t
+    return None
+
+
+def excerpt(start_pat, n_before, n_after, out):
+    for i, t in enumerate(text):
+        if re.search(start_pat, t):
+            lo, hi = max(0, i - n_before), min(len(lines), i + n_after)
+            with open(out, "w") as f:
+                for tt, s in lines[lo:hi]:
+                    f.write("%8.3f %s\n" % (tt, s))
+            return True
+    return False
+
+
+def report_verdict(files):
+    if not os.access(host_memdog, os.X_OK):
+        return 127, "no host binary " + host_memdog
+    p = subprocess.run([host_memdog, "report"] + files, capture_output=True, text=True)
+    return p.returncode, p.stdout + p.stderr
+
+
+def scenario_boot():
+    guest_checks(["status-at-boot", "daemon-is-memdog", "reload-logged", "restart-new-pid",
+                  "stop-gone", "status-stopped", "snapshot-row-1", "maps-1", "watch-fields",
+                  "cpu-measured", "memdog-samples"])
+    check("guest finished", any(t.startswith("BOARD-DONE boot") for t in text))
+    check("clean poweroff", any("reboot: Power down" in t for t in text))
+    f = figures()
+    init = next((t for t in text if t.startswith("BOARD-INIT")), "")
+    m = re.search(r"uptime=([\d.]+)", init)
+    try:
+        seed, md, md2 = (int(f["seed_loop_ticks"]), int(f["memdog_watch_ticks"]),
+                         int(f["memdog_watch_2fields_ticks"]))
+        n = int(f["cpu_samples"])
+        ratio = "%.1f" % (seed / md) if md else "inf (memdog < 1 tick)"
+        ratio2 = "%.1f" % (seed / md2) if md2 else "inf"
+        cpu = ("cpu per sample: seed loop %.1f ms, memdog watch %.2f ms (2 fields %.2f ms); "
+               "seed/memdog = %s (2 fields %s); %d samples each, 10 ms ticks"
+               % (seed * 10 / n, md * 10 / n, md2 * 10 / n, ratio, ratio2, n))
+    except (KeyError, ValueError):
+        cpu = "cpu: not measured"
+    print("FIGURES %s: memdog run VmRSS %s kB (VmHWM %s kB); first sample at up=%s s after kernel "
+          "start (first userspace line at %s s); %s" % (
+              arch, f.get("memdog_run_vmrss_kb"), f.get("memdog_run_vmhwm_kb"),
+              f.get("first_sample_up_s"), m.group(1) if m else "?", cpu))
+
+
+def scenario_leak():
+    guest_checks(["watchdog-device", "memdog-running", "memdog-restarted", "reset-reason",
+                  "stop-rc", "no-reset-after-magic-close"])
+    b = boots()
+    check("two boots (the reset, then none after memdog's magic close)", len(b) == 2,
+          "%d boots" % len(b))
+    check("guest powered off over ssh after the pull",
+          any("reboot: Power down" in t for t in text))
+    l1, l2 = dump("L1"), dump("L2")
+    check("boot-1 log copied to the console", len(l1) > 0, "%d lines" % len(l1))
+    act = next((i for i, s in enumerate(l1) if "action=watchdog" in s), None)
+    check("warn by the slope rule before the crit",
+          any("event=warn" in s and "slope" in s and "name=leaker" in s for s in l1[: act or 0]),
+          next((s for s in l1 if "event=warn" in s), "no warn line"))
+    check("crit by the limit rule",
+          any("event=crit" in s and "name=leaker" in s for s in l1),
+          next((s for s in l1 if "event=crit" in s), "no crit line"))
+    check("watchdog action (feeding stopped)", act is not None,
+          l1[act] if act is not None else "no action=watchdog line")
+    if act is not None:
+        kept = l1[: act + 1]
+        check("log from before the reset intact (boot-1 copy up to the action is a prefix of "
+              "the boot-2 copy)", l2[: len(kept)] == kept,
+              "%d lines kept of %d; boot-2 copy %d lines" % (
+                  sum(1 for a, b in zip(kept, l2) if a == b), len(kept), len(l2)))
+        lost = [s for s in l1[act + 1:] if s not in l2]
+        check("only unsynced sample lines lost at the reset", not any(is_event(s) for s in lost),
+              "%d sample lines after the action not on disk" % len(lost))
+    # which driver reset it
+    wdts = [t for t in text if t.startswith("BOARD-WDT")]
+    soft = any("softdog: Initiating system reboot" in t for t in text)
+    card = len(wdts) >= 2 and "bootstatus=32" in wdts[-1]
+    check("the watchdog driver reset the guest", soft or card,
+          "softdog message" if soft else ("i6300esb bootstatus=32 after the reset" if card else
+                                          "neither softdog's message nor bootstatus=32: " + "; ".join(wdts)))
+    t_act = first_time(r"watchdog action logged")
+    b2 = lines[b[1]][0] if len(b) > 1 else None
+    print("TIMES %s: action logged at %s s, next boot's first userspace line at %s s (qemu time)"
+          % (arch, t_act, b2))
+    excerpt(r"watchdog action logged", 3, 60, os.path.join(logdir, "leak.reset-excerpt.txt"))
+    # scenario 4: pull
+    pull = os.path.join(logdir, "pull")
+    try:
+        sshcat = open(os.path.join(pull, "ssh-cat.log"), errors="replace").read().splitlines()
+    except OSError:
+        sshcat = []
+    check("pull over ssh (cat of the set)", len(sshcat) > 0 and sshcat == l2,
+          "ssh %d lines, serial %d lines" % (len(sshcat), len(l2)))
+    scpdir = os.path.join(pull, "scp")
+    names = sorted(os.listdir(scpdir)) if os.path.isdir(scpdir) else []
+
+    def order(n):
+        m = re.match(r"memdog\.log(?:\.(\d+))?$", n)
+        return -(int(m.group(1)) if m and m.group(1) else 0)
+    names = [n for n in names if re.match(r"memdog\.log(\.\d+)?$", n)]
+    names.sort(key=order)
+    scp_lines = []
+    for n in names:
+        scp_lines += open(os.path.join(scpdir, n), errors="replace").read().splitlines()
+    check("pull over scp (%d files: %s)" % (len(names), " ".join(names)),
+          len(names) > 1 and scp_lines == l2, "scp %d lines, serial %d lines" % (len(scp_lines), len(l2)))
+    serial = os.path.join(pull, "serial.log")
+    with open(serial, "w") as f:
+        f.write("".join(s + "\n" for s in l2))
+    rc, out = report_verdict([os.path.join(scpdir, n) for n in names] or [serial])
+    with open(os.path.join(pull, "report.txt"), "w") as f:
+        f.write(out)
+    v = [s.strip() for s in out.splitlines() if "verdict" in s]
+    check("host memdog report on the scp copy: leak verdict for leaker",
+          rc == 0 and any("leak likely" in s for s in v), "; ".join(v) or out[:300])
+    rc, out = report_verdict([serial])
+    v = [s.strip() for s in out.splitlines() if "verdict" in s]
+    check("host memdog report on the serial copy: leak verdict",
+          rc == 0 and any("leak likely" in s for s in v), "; ".join(v) or out[:300])
+    try:
+        mlog = open(os.path.join(pull, "memdog-log.log"), errors="replace").read()
+    except OSError:
+        mlog = ""
+    if mlog.splitlines() == l2 and l2:
+        check("memdog log over ssh equals the set", True)
+    else:
+        skip("pending:memdog-log over ssh", "`memdog log` not in this build (%s)"
+             % (mlog.strip().splitlines() or ["no output"])[0][:100])
+
+
+def scenario_flash():
+    guest_checks(["flash-mounted", "memdog-running", "enospc", "sampling-while-full",
+                  "dropped-logged", "within-budget", "whole-lines"])
+    b = boots()
+    check("two boots (reboot -f, then poweroff)", len(b) == 2, "%d boots" % len(b))
+    l1, l2 = dump("L1"), dump("L2")
+    check("boot-1 set copied", len(l1) > 0, "%d lines" % len(l1))
+    # dropped count: lines missing by seq vs the event=dropped counts
+    per_seq = {}
+    for s in l1:
+        q = seq_of(s)
+        if q is not None and not is_event(s):
+            per_seq[q] = per_seq.get(q, 0) + 1
+    if per_seq:
+        lo, hi = min(per_seq), max(per_seq)
+        full = max(per_seq.values())
+        drops = [s for s in l1 if "event=dropped" in s]
+        reported = sum(int(re.search(r"lines=(\d+)", s).group(1)) for s in drops
+                       if re.search(r"lines=(\d+)", s))
+        # the gap: seqs from the first one with a line missing to the dropped notice
+        di = next((i for i, s in enumerate(l1) if "event=dropped" in s), None)
+        dseq = seq_of(l1[di]) if di is not None else None
+        gap_start = None
+        for q in range(lo, (dseq or hi) + 1):
+            if per_seq.get(q, 0) < full:
+                gap_start = q
+                break
+        missing = 0
+        if gap_start is not None and dseq is not None:
+            for q in range(gap_start, dseq + 1):
+                missing += full - per_seq.get(q, 0)
+        check("dropped count exact", drops and reported == missing and missing > 0,
+              "event=dropped says %d, lines missing by seq %d (seqs %s..%s, %d lines per sample)"
+              % (reported, missing, gap_start, dseq, full))
+        after = [q for q in per_seq if dseq is not None and q > dseq]
+        check("sampling went on after the disk was freed", len(after) >= 1,
+              "%d samples after the dropped notice" % len(after))
+        check("seq has no gaps in the boot-1 copy outside the full disk",
+              all(q in per_seq for q in range(max(lo, 1), hi + 1)
+                  if gap_start is None or not (gap_start <= q <= (dseq or hi))))
+    rl = [s for s in l2 if "event=reload" in s]
+    check("the SIGHUP event line before reboot -f survived", len(rl) >= 1,
+          rl[0] if rl else "no event=reload in the boot-2 copy")
+    # everything of the boot-1 copy up to the last event line it had is on flash
+    last_ev = max((i for i, s in enumerate(l1) if is_event(s)), default=-1)
+    pos = {s: i for i, s in enumerate(l2)}
+    kept = l1[: last_ev + 1]
+    lost = [s for s in l1 if s not in pos]
+    check("every boot-1 event line kept", all(s in pos for s in l1 if is_event(s)),
+          "%d boot-1 lines not on flash after reboot -f" % len(lost))
+    check("boot-1 lines up to its last event fsync kept in order",
+          [s for s in l2 if s in set(kept)] == kept, "%d lines" % len(kept))
+    check("lost lines are unsynced samples only", not any(is_event(s) for s in lost),
+          "%d lost" % len(lost))
+
+
+{"boot": scenario_boot, "leak": scenario_leak, "flash": scenario_flash}[sc]()
+fails = 0
+for st, name, detail in results:
+    if st == "SKIP":
+        print("SKIP %s %s: %s  <-- NOT TESTED" % (arch, name, detail))
+    else:
+        print("%-4s %s %s: %s%s" % (st, arch, sc, name, (" (" + detail + ")") if detail else ""))
+    fails += st == "FAIL"
+print("RESULT %s %s: %s (%d checks, %d failed; log %s)" % (
+    arch, sc, "FAIL" if fails else "ok", len(results), fails, log_path))
+sys.exit(1 if fails else 0)
