@@ -105,8 +105,12 @@ pub fn lstat(path: &PathBuf) -> Result<FileStat, Errno> {
     }
     #[cfg(target_pointer_width = "64")]
     let n = nr!(SYS_newfstatat);
-    #[cfg(target_pointer_width = "32")]
+    #[cfg(all(target_pointer_width = "32", not(target_arch = "mips")))]
     let n = nr!(SYS_fstatat64);
+    // libc's musl mips module has no SYS_fstatat64: o32's number (4000 + 293,
+    // as in libc's glibc mips module and the kernel's syscall table)
+    #[cfg(target_arch = "mips")]
+    let n = 4000 + 293;
     let mut st = [0u64; 32];
     let flags = libc::AT_SYMLINK_NOFOLLOW as usize;
     sys4(n, CWD, cstr(path), st.as_mut_ptr() as usize, flags)?;
