@@ -54,25 +54,25 @@ arch_setup() {
 		MACHINE=(-M virt,highmem=off -cpu cortex-a15); CONSOLE=ttyAMA0
 		TRIPLE=armv7-unknown-linux-musleabihf; ZT=arm-linux-musleabihf
 		LIBDIR=lib/arm-linux-gnueabihf; LDSO=lib/ld-linux-armhf.so.3
-		WDT="softdog soft_margin=5"; FLASH=ext4 ;;
+		WDT="softdog soft_margin=8"; FLASH=ext4 ;;
 	aarch64)
 		DEB_ARCH=arm64; KMETA=linux-image-arm64; QEMU=qemu-system-aarch64
 		MACHINE=(-M virt -cpu cortex-a53); CONSOLE=ttyAMA0
 		TRIPLE=aarch64-unknown-linux-musl; ZT=aarch64-linux-musl
 		LIBDIR=lib/aarch64-linux-gnu; LDSO=lib/ld-linux-aarch64.so.1
 		# the emulated Intel 6300ESB: a real PCI watchdog with a boot status
-		WDT="i6300esb heartbeat=5"; FLASH=ext4 ;;
+		WDT="i6300esb heartbeat=8"; FLASH=ext4 ;;
 	mipsel)
 		DEB_ARCH=mipsel; KMETA=linux-image-4kc-malta; QEMU=qemu-system-mipsel
 		MACHINE=(-M malta); CONSOLE=ttyS0
 		TRIPLE=mipsel-unknown-linux-musl; ZT=mipsel-linux-musleabi
 		LIBDIR=lib/mipsel-linux-gnu; LDSO=lib/ld.so.1
-		WDT="softdog soft_margin=5"; FLASH=jffs2 ;;
+		WDT="softdog soft_margin=8"; FLASH=jffs2 ;;
 	mips)
 		QEMU=qemu-system-mips; MACHINE=(-M malta); CONSOLE=ttyS0
 		TRIPLE=mips-unknown-linux-musl; ZT=mips-linux-musleabi
 		# everything is built into this kernel: softdog's margin from the command line
-		WDT="softdog"; APPEND_EXTRA="softdog.soft_margin=5"; FLASH=jffs2 ;;
+		WDT="softdog"; APPEND_EXTRA="softdog.soft_margin=8"; FLASH=jffs2 ;;
 	*) die "unknown ARCH '$ARCH' (armv7 aarch64 mipsel mips)" ;;
 	esac
 	W=$CACHE/$ARCH

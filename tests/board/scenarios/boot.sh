@@ -13,7 +13,7 @@ expect status-at-boot "rc=$rc" [ $rc -eq 0 ]
 pid=$(cat $PIDF 2>/dev/null)
 expect daemon-is-memdog "pid=$pid comm=$(cat /proc/$pid/comm 2>/dev/null)" [ "$(cat /proc/$pid/comm 2>/dev/null)" = memdog ]
 expect daemon-detached "ppid=$(awk '{print $4}' /proc/$pid/stat 2>/dev/null)" [ "$(awk '{print $4}' /proc/$pid/stat 2>/dev/null)" = 1 ]
-wait_grep 'seq=4 ' $LOG 100
+wait_grep 'seq=4 ' "$LOG" 100
 first=$(grep -m1 ' seq=1 ' $LOG | sed -n 's/.* up=\([0-9.]*\) .*/\1/p')
 figure first_sample_up_s=$first
 expect samples-logged "$(grep -c ' seq=' $LOG) lines" grep -q ' seq=4 ' $LOG

@@ -27,11 +27,13 @@ dump() {
 	logset "$2" | sed "s/^/BOARD-L $1 /"
 	echo "BOARD-DUMP-END $1"
 }
-# wait_grep PATTERN FILE TENTHS: until FILE has PATTERN, at most TENTHS/10 s
+# wait_grep PATTERN "FILE..." TENTHS: until one FILE has PATTERN, at most
+# TENTHS/10 s (give the log and its .1: a rotation may move the line at once)
 wait_grep() {
 	_wi=0
 	while [ $_wi -lt "$3" ]; do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		# shellcheck disable=SC2086
+		grep -q -- "$1" $2 2>/dev/null && return 0
 		sleep 0.1; _wi=$((_wi + 1))
 	done
 	return 1
