@@ -751,3 +751,55 @@ fn memdog_restarts_and_reloads_are_not_target_restarts() {
         "{out}"
     );
 }
+
+/// A board without an RTC: each boot's first lines are stamped 1970 until
+/// NTP steps the clock; rotated across three files given newest first. The
+/// boots are told apart, and each is placed on the wall clock it synced to.
+#[test]
+fn boots_without_rtc_until_ntp_steps_the_clock() {
+    let t = TempDir::new("ntp");
+    let mut lines = vec![];
+    for epoch in [T0, T0 + 3 * 86_400] {
+        lines.push(format!(
+            "{} up=20.0 seq=1 event=start pid=300 name=app start=1500",
+            iso(20)
+        ));
+        for i in 0..400u64 {
+            let up = 20 + i * 600;
+            let wall = if up < 300 { up } else { epoch + up };
+            lines.push(format!(
+                "{} up={up}.0 seq={} pid=300 name=app VmRSS={}",
+                iso(wall),
+                i + 1,
+                5000 + i * 10
+            ));
+        }
+    }
+    let n = lines.len();
+    let mut files = vec![];
+    for (k, part) in lines.chunks(n.div_ceil(3)).enumerate() {
+        let p = t.join(&format!("memdog.log.{}", 2 - k));
+        std::fs::write(&p, part.join("\n") + "\n").unwrap();
+        files.push(p);
+    }
+    files.reverse();
+    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let out = stdout(&report(&refs));
+    assert!(
+        block(&out, "app").contains("restarts=0 lives=2 boots=2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("boot=1 samples=400 from=2026-11-24T10:00:20Z"),
+        "{out}"
+    );
+    assert!(
+        out.contains("boot=2 samples=400 from=2026-11-27T10:00:20Z"),
+        "{out}"
+    );
+    assert_eq!(
+        verdict(&out, "app"),
+        "leak likely: VmRSS +60 kB/h over 138 h, R^2=1.00",
+        "{out}"
+    );
+}
