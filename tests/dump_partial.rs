@@ -551,3 +551,66 @@ fn status_tgid_from_real_captures() {
     let s = h.join().unwrap();
     assert_eq!(s.thread_of(), Some(me));
 }
+
+const PAST_EOF: &str = r#"
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    long pg = sysconf(_SC_PAGESIZE);
+    int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char page[65536];
+    memset(page, 0, sizeof page);
+    strcpy(page, "FIRST-PAGE-OF-THE-FILE");
+    if (fd < 0 || write(fd, page, pg) != pg) return 1;
+    /* four pages mapped over a one-page file: pages 2-4 are past its end */
+    char *p = mmap(0, 4 * pg, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) return 1;
+    printf("%lx-%lx\n", (unsigned long)p, (unsigned long)(p + 4 * pg));
+    printf("ready\n");
+    fflush(stdout);
+    pause();
+    return 0;
+}
+"#;
+
+/// A real EIO: a file mapping past its file's end cannot be read through
+/// /proc/PID/mem. The dump reads what it can, says which region failed and
+/// with which errno, and is partial.
+#[test]
+fn unreadable_pages_make_a_partial_dump() {
+    let t = TempDir::new("eio");
+    let exe = cc(&t, "pasteof", PAST_EOF, &[]);
+    let mut c = Command::new(&exe)
+        .arg(t.join("data.bin"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut r = BufReader::new(c.stdout.take().unwrap());
+    let kid = Kid(c);
+    let (mut range, mut ready) = (String::new(), String::new());
+    r.read_line(&mut range).unwrap();
+    r.read_line(&mut ready).unwrap();
+    assert_eq!(ready, "ready\n");
+    let range = range.trim();
+    let raw = t.join("f.raw");
+    let o = memdog(&[
+        "dump",
+        &kid.0.id().to_string(),
+        "--region",
+        range,
+        "--raw",
+        raw.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert_eq!(stdout(&o), "FIRST-PAGE-OF-THE-FILE\n");
+    let page = std::fs::metadata(t.join("f.raw.partial")).unwrap().len();
+    assert!(
+        err.contains(&format!("is partial: read {page} of {} bytes in 1 regions (1 regions unreadable, the first {range}: EIO", 4 * page)),
+        "{err}"
+    );
+    assert!(!raw.exists());
+}

@@ -6,7 +6,8 @@
 //! at a time; a `START-END` range is clipped to them, so unmapped space is
 //! never read, spun through or written. A dump knows when it is incomplete:
 //! a read returning 0 or ESRCH is the process gone (its memory released), EIO a
-//! region unmapped since maps was read. Then the exit code is [`PARTIAL`], one
+//! region unmapped since maps was read (or a file mapping past its file's
+//! end: the rest of that region is skipped, the next one read). Then the exit code is [`PARTIAL`], one
 //! line says how many bytes were read of how many, and the raw file keeps its
 //! `.partial` name. The raw file is written as `FILE.partial` and renamed to
 //! FILE only once whole, so a dump killed midway (exec_timeout, power loss)
@@ -381,7 +382,8 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
     let mut partial_path = PathBuf::from(b"");
     let raw = match o.raw {
         Some(path) => {
-            if Fd::open_read(&PathBuf::from(path)).is_ok() {
+            // lstat, not open: a FIFO or a dangling symlink there is not replaced either
+            if sys::fs::lstat(&PathBuf::from(path)).is_ok() {
                 out::error(&[
                     b"cannot write the raw dump to ",
                     path,
@@ -479,7 +481,14 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
         if !partial {
             if let Some(path) = o.raw {
                 let whole = PathBuf::from(path);
-                match sys::rename(&partial_path, &whole) {
+                // something appeared under the name meanwhile: ours stays .partial
+                let taken = sys::fs::lstat(&whole).is_ok();
+                let renamed = if taken {
+                    Err(sys::Errno(libc::EEXIST))
+                } else {
+                    sys::rename(&partial_path, &whole)
+                };
+                match renamed {
                     Ok(()) => file = whole,
                     Err(e) => {
                         let text = e.text().as_bytes();
@@ -490,6 +499,7 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
                             path,
                             b": ",
                             text,
+                            b" (the dump is whole; it stays under the .partial name)",
                         ]);
                     }
                 }
@@ -539,7 +549,7 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
             push_hex(&mut l, b);
             l.push(b": ");
             l.push(text);
-            l.push(b", unmapped since maps was read");
+            l.push(b": unmapped since maps was read, or a file mapping past its file's end");
         }
         l.push(b")");
         if !file.as_bytes().is_empty() {
