@@ -73,7 +73,7 @@ fn short_memory_is_a_partial_dump() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains(
-            "is partial: read 32768 of 131072 bytes in 1 regions (the process exited mid-dump)"
+            "is partial: read 32768 of 131072 bytes in 1 regions (the process exited or exec'd mid-dump: its memory is gone)"
         ),
         "{err}"
     );
@@ -359,7 +359,10 @@ fn process_killed_mid_dump() {
     assert_eq!(o.status.code(), Some(5), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("is partial: read "), "{err}");
-    assert!(err.contains("the process exited mid-dump"), "{err}");
+    assert!(
+        err.contains("the process exited or exec'd mid-dump"),
+        "{err}"
+    );
     let read: u64 = err
         .split("read ")
         .nth(1)

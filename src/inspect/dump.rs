@@ -508,6 +508,10 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
     }
     let mut pb = [0u8; 20];
     let pid = crate::num::fmt_u64(u64::from(o.pid), &mut pb);
+    // the table first: a partial dump's line comes last, where it is seen
+    if let (Some(t), Some(k)) = (r.table.as_deref(), o.top) {
+        print_top(t, k, r.strings);
+    }
     if partial {
         let mut l = Line::new();
         l.push(b"memdog: dump of pid ");
@@ -521,7 +525,7 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
         l.push(b" regions (");
         match r.stop {
             Some(Stop::Gone(e)) => {
-                l.push(b"the process exited mid-dump");
+                l.push(b"the process exited or exec'd mid-dump: its memory is gone");
                 if let Some(e) = e {
                     l.push(b": ");
                     l.push(e.text().as_bytes());
@@ -575,9 +579,6 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
             l.kv_str(b"file", file.as_bytes());
         }
         let _ = sys::write_all(fd, l.finish());
-    }
-    if let (Some(t), Some(k)) = (r.table.as_deref(), o.top) {
-        print_top(t, k, r.strings);
     }
     if partial {
         PARTIAL
