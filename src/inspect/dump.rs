@@ -352,21 +352,32 @@ fn dump_counting(o: DumpOpts) -> i32 {
 }
 
 fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
-    // Threads decides whether guarded regions are thread stacks (not read by `anon`)
     let mut buf = [0u8; crate::sample::READ_BUF];
-    // (a captured tree may lack status: then the thread count is unknown)
-    let threads = match sys::read_file(&PathBuf::proc_file(o.root, o.pid, b"status"), &mut buf) {
-        Ok((data, _)) => Status::parse(data).threads,
-        Err(_) => None,
-    };
+    // opened first: a missing process is found here, and the maps read
+    // while dumping is the one of this moment
     let maps_path = PathBuf::proc_file(o.root, o.pid, b"maps");
-    let mut p = MapsParser::default();
-    let first = Fd::open_read(&maps_path)
-        .and_then(|mut fd| for_each_line(&mut fd, &mut buf, |l| p.feed_line(l)));
-    if let Err(e) = first {
-        return pid_error(o.root, o.pid, b"maps", e.into());
+    let mut maps = match Fd::open_read(&maps_path) {
+        Ok(fd) => fd,
+        Err(e) => return pid_error(o.root, o.pid, b"maps", e.into()),
+    };
+    // `anon` leaves thread stacks out: a first pass and Threads decide
+    // whether guarded regions are thread stacks (a captured tree may lack
+    // status: then the thread count is unknown and they are read)
+    let mut guarded_are_stacks = false;
+    if o.region == Region::Anon {
+        let threads = match sys::read_file(&PathBuf::proc_file(o.root, o.pid, b"status"), &mut buf)
+        {
+            Ok((data, _)) => Status::parse(data).threads,
+            Err(_) => None,
+        };
+        let mut p = MapsParser::default();
+        let first = Fd::open_read(&maps_path)
+            .and_then(|mut fd| for_each_line(&mut fd, &mut buf, |l| p.feed_line(l)));
+        if let Err(e) = first {
+            return pid_error(o.root, o.pid, b"maps", e.into());
+        }
+        guarded_are_stacks = p.sum.resolve(threads).guarded_are_stacks;
     }
-    let guarded_are_stacks = p.sum.resolve(threads).guarded_are_stacks;
     let mem = match Fd::open_read(&PathBuf::proc_file(o.root, o.pid, b"mem")) {
         Ok(fd) => fd,
         Err(e) => {
@@ -435,8 +446,8 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
     };
     // second pass over maps, reading as it streams: no list of regions
     let mut cls = MapsParser::default();
-    let streamed = Fd::open_read(&maps_path).and_then(|mut fd| {
-        for_each_line(&mut fd, &mut buf, |line| {
+    let streamed = {
+        for_each_line(&mut maps, &mut buf, |line| {
             let Some(m) = parse_line(line) else { return };
             let c = cls.classify(&m);
             if r.stop.is_some()
@@ -451,7 +462,7 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
             };
             r.region(a, b);
         })
-    });
+    };
     r.out.flush();
     let gone_during_maps = streamed.is_err();
     if r.regions == 0 && r.stop.is_none() && !gone_during_maps {
@@ -639,6 +650,7 @@ fn print_top(t: &Table, k: usize, n: u64) {
 }
 
 /// Feed a file's strings to `f(hash, head, len)`.
+#[cfg(feature = "report")]
 fn each_string(path: &[u8], min_len: usize, f: &mut dyn FnMut(u64, &[u8], u64)) -> Result<(), i32> {
     let mut fd = match Fd::open_read(&PathBuf::from(path)) {
         Ok(fd) => fd,
@@ -671,9 +683,18 @@ fn each_string(path: &[u8], min_len: usize, f: &mut dyn FnMut(u64, &[u8], u64)) 
     Ok(())
 }
 
-/// `memdog dump --diff OLD NEW`: strings whose count grew most between two raw dumps.
 // its own stack frame: inlined into main, every subcommand's buffers would
 // share one frame, and stack probes touch all of it (RSS)
+// A PC-side step like `report` (two raw dumps pulled off the board): board
+// builds leave it out (1.4 KB of armv7 code) and say where to run it.
+#[cfg(not(feature = "report"))]
+pub fn diff(_old: &[u8], _new: &[u8], _min_len: usize, _k: usize) -> i32 {
+    out::error(&[b"dump --diff is not in this board build: copy the two raw dumps to a PC and run memdog dump --diff there"]);
+    exit::USAGE
+}
+
+/// `memdog dump --diff OLD NEW`: strings whose count grew most between two raw dumps.
+#[cfg(feature = "report")]
 #[inline(never)]
 pub fn diff(old: &[u8], new: &[u8], min_len: usize, k: usize) -> i32 {
     let mut t = Table::new();

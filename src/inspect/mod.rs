@@ -54,6 +54,16 @@ struct Totals {
     dirty: u64,
 }
 
+impl Totals {
+    fn add(&mut self, o: &Totals) {
+        self.kb += o.kb;
+        self.n += o.n;
+        self.rss += o.rss;
+        self.pss += o.pss;
+        self.dirty += o.dirty;
+    }
+}
+
 #[derive(Clone, Default)]
 struct FileRow {
     path: heapless::Vec<u8, FILE_NAME_CAP>,
@@ -63,12 +73,11 @@ struct FileRow {
     ro: u64,
 }
 
-fn row_of(c: Class, guarded_are_stacks: bool) -> usize {
+fn row_of(c: Class) -> usize {
     match c {
         Class::Heap => HEAP,
         Class::Stack => STACK,
         Class::ThreadStack => THREAD_STACKS,
-        Class::Guarded if guarded_are_stacks => THREAD_STACKS,
         Class::Guarded => GUARDED_ANON,
         Class::Anon => ANON,
         Class::File => FILE,
@@ -111,20 +120,12 @@ pub(crate) fn cell(l: &mut Line, v: u64, width: usize) {
 #[inline(never)]
 pub fn maps(root: &[u8], pid: u32, rss: bool) -> i32 {
     let mut buf = [0u8; crate::sample::READ_BUF];
-    // first pass: Threads and the guarded regions decide thread stacks
-    // (a captured tree may lack status: then the thread count is unknown)
+    // Threads decides whether guarded regions are thread stacks (a captured
+    // tree may lack status: then the thread count is unknown)
     let st = match sys::read_file(&PathBuf::proc_file(root, pid, b"status"), &mut buf) {
         Ok((data, _)) => Status::parse(data),
         Err(_) => Status::default(),
     };
-    let mut first = MapsParser::default();
-    let r = Fd::open_read(&PathBuf::proc_file(root, pid, b"maps"))
-        .and_then(|mut fd| for_each_line(&mut fd, &mut buf, |l| first.feed_line(l)));
-    if let Err(e) = r {
-        return pid_error(root, pid, b"maps", e.into());
-    }
-    let first = first.sum.resolve(st.threads);
-    let stacks = first.guarded_are_stacks;
     let file: &[u8] = if rss { b"smaps" } else { b"maps" };
     let mut fd = match Fd::open_read(&PathBuf::proc_file(root, pid, file)) {
         Ok(fd) => fd,
@@ -162,7 +163,8 @@ pub fn maps(root: &[u8], pid: u32, rss: bool) -> i32 {
         };
         let class = p.classify(&m);
         let kb = m.kb();
-        cur = row_of(class, stacks);
+        // guarded regions are summed apart and decided at the end, when their count is known
+        cur = row_of(class);
         mappings += 1;
         total_kb += kb;
         let bss_of = match (class, last_data) {
@@ -236,6 +238,18 @@ pub fn maps(root: &[u8], pid: u32, rss: bool) -> i32 {
         ]);
         return exit::OK;
     }
+    let labelled = totals.get(THREAD_STACKS).map_or(0, |t| t.n);
+    let guarded = totals.get(GUARDED_ANON).map_or(0, |t| t.n);
+    let stacks = crate::proc::maps::guarded_are_thread_stacks(labelled, guarded, st.threads);
+    if stacks {
+        let g = totals.get(GUARDED_ANON).copied().unwrap_or_default();
+        if let Some(t) = totals.get_mut(THREAD_STACKS) {
+            t.add(&g);
+        }
+        if let Some(t) = totals.get_mut(GUARDED_ANON) {
+            *t = Totals::default();
+        }
+    }
     let mut l = Line::new();
     l.push(b"mappings=");
     l.push_u64(u64::from(mappings));
@@ -256,11 +270,11 @@ pub fn maps(root: &[u8], pid: u32, rss: bool) -> i32 {
         l.kv(b"thread_of", u64::from(g));
     }
     print(&mut l);
-    if first.guarded > 0 && !stacks {
+    if guarded > 0 && !stacks {
         l.push(b"(");
-        l.push_u64(u64::from(first.guarded));
+        l.push_u64(u64::from(guarded));
         l.push(b" anonymous regions sit above a guard page, more than Threads - 1");
-        if first.labelled_stacks > 0 {
+        if labelled > 0 {
             l.push(b" or besides [stack:TID] labels");
         }
         l.push(b": guard-page allocations, not thread stacks)");

@@ -113,15 +113,21 @@ pub struct MapsSummary {
     pub malformed: u32,
 }
 
+/// The rule, for callers that count themselves (`maps`): no `[stack:TID]`
+/// label, the thread count known, and at most Threads - 1 guarded regions.
+pub fn guarded_are_thread_stacks(labelled: u32, guarded: u32, threads: Option<u32>) -> bool {
+    match threads {
+        Some(t) => labelled == 0 && guarded < t.max(1),
+        None => false,
+    }
+}
+
 impl MapsSummary {
     /// Whether guarded regions are thread stacks: no `[stack:TID]` label
     /// (kernels that label, label every thread stack) and no more of them
     /// than threads other than the main one.
     pub fn guarded_are_thread_stacks(&self, threads: Option<u32>) -> bool {
-        match threads {
-            Some(t) => self.labelled_stacks == 0 && self.guarded < t.max(1),
-            None => false,
-        }
+        guarded_are_thread_stacks(self.labelled_stacks, self.guarded, threads)
     }
 
     /// Decide the guarded regions with the process's thread count (status
