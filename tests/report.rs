@@ -803,3 +803,99 @@ fn boots_without_rtc_until_ntp_steps_the_clock() {
         "{out}"
     );
 }
+
+/// A fleet: one central syslog file with two boards' lines interleaved, and
+/// two boards' own logs named with --host: one table over all, worst first.
+#[test]
+fn a_fleet_is_one_ranked_table() {
+    let t = TempDir::new("fleet");
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut central = String::new();
+    for i in 0..100u64 {
+        let w = T0 + i * 600;
+        let ts = iso(w);
+        let stamp = format!(
+            "{} {:>2} {}",
+            MON[ts[5..7].parse::<usize>().unwrap() - 1],
+            ts[8..10].parse::<u32>().unwrap(),
+            &ts[11..19]
+        );
+        for (h, rate) in [("r1", 60), ("r2", 0)] {
+            writeln!(
+                central,
+                "{stamp} {h} memdog[5]: up={}.0 seq={} pid=7 name=app VmRSS={}",
+                1000 + i * 600,
+                i + 1,
+                5000 + i * rate
+            )
+            .unwrap();
+            writeln!(central, "{stamp} {h} dnsmasq[9]: query[A] example.com").unwrap();
+        }
+    }
+    let c = t.join("messages");
+    std::fs::write(&c, central).unwrap();
+    let (a, b) = (t.join("a.log"), t.join("b.log"));
+    std::fs::write(&a, synthetic(2, 412.0)).unwrap();
+    std::fs::write(&b, synthetic(2, 0.0)).unwrap();
+    let csv = t.join("f.csv");
+    let o = memdog(&[
+        "report",
+        c.to_str().unwrap(),
+        "--host",
+        "cam1",
+        a.to_str().unwrap(),
+        "--host",
+        "cam2",
+        b.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.starts_with("memdog report: hosts=4 targets=6 "),
+        "{out}"
+    );
+    let table: Vec<&str> = out.lines().skip(2).take(6).collect();
+    assert!(
+        table[0].starts_with("leak") && table[0].ends_with(" cam1 app"),
+        "{out}"
+    );
+    assert!(
+        table[1].starts_with("leak") && table[1].ends_with(" r1 app"),
+        "{out}"
+    );
+    assert!(table[1].contains("+360"), "{out}");
+    assert!(table[2..].iter().all(|l| l.starts_with("flat")), "{out}");
+    assert!(out.contains("== app host=r2 restarts=0 lives=1"), "{out}");
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        csv.lines().any(|l| l.starts_with("r1,app,1,"))
+            && csv.lines().any(|l| l.starts_with("cam2,system,1,")),
+        "{csv}"
+    );
+    // more targets than are binned: the report says so
+    let mut s = String::new();
+    for i in 0..70u64 {
+        writeln!(
+            s,
+            "{} up={}.0 seq=1 pid={} name=p{i} VmRSS=1",
+            iso(T0),
+            i + 1,
+            i + 2
+        )
+        .unwrap();
+    }
+    let many = t.join("many.log");
+    std::fs::write(&many, s).unwrap();
+    let many_csv = t.join("many.csv");
+    let out = stdout(&memdog(&[
+        "report",
+        many.to_str().unwrap(),
+        "--csv",
+        many_csv.to_str().unwrap(),
+    ]));
+    assert!(out.contains("(--svg/--csv: the worst 64 of 70 targets are binned (CHARTED); use --target NAME for others)"), "{out}");
+}

@@ -303,7 +303,7 @@ fn notes(st: &State, l: &mut Line) {
         (m.dropped_lives, &b"samples of process lives past MAX_LIVES (8192) not counted"[..]),
         (m.dropped_alive, b"process lives past MAX_ALIVE (512) at once in one boot: their later samples start new lives"),
         (st.host_overflow, b"lines of hosts past MAX_HOSTS (256) not read"),
-        (st.seg_overflow, b"stretches past MAX_SEGS (4096) read in file order, not sorted"),
+        (st.seg_overflow, b"stretches of log past MAX_SEGS (4096): read unsorted, or not at all"),
         (st.cursor_overflow, b"copies of one stretch past MAX_CURSORS (16) read late, not merged"),
         (st.gather.overflow, b"lines of one sample past GROUP_CAP (256) not counted"),
         (st.skips.over, b"damaged lines past SKIP_SET (4096) counted without dropping repeats"),
@@ -316,6 +316,15 @@ fn notes(st: &State, l: &mut Line) {
             l.push(b")");
             say(l);
         }
+    }
+    let charted = m.targets.iter().filter(|t| t.chart.is_some()).count();
+    if (m.chart_all || !m.chart_keys.is_empty()) && charted < m.targets.len() {
+        l.push(b"(--svg/--csv: the worst ");
+        l.push_u64(charted as u64);
+        l.push(b" of ");
+        l.push_u64(m.targets.len() as u64);
+        l.push(b" targets are binned (CHARTED); use --target NAME for others)");
+        say(l);
     }
     if st.gather.duplicates > 0 {
         let mut e = Line::new();
