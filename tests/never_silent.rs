@@ -286,6 +286,28 @@ fn pidfile_restarts_log_exit_replaced_and_every_life_is_judged() {
     }
 }
 
+/// A `pidfile` target whose path is a FIFO (or becomes one): reading it
+/// must not block the sampling of everything else (and under `run`, the
+/// watchdog's kicks); it is a target waiting with a reason.
+#[test]
+#[ignore = "pidfile read (Reader::pidfile -> sys::read_file): open() of a FIFO blocks for ever (wchan wait_for_partner); SIGTERM does not end it either; under run the watchdog would stop being fed"]
+fn pidfile_target_that_is_a_fifo_never_blocks_sampling() {
+    let t = TempDir::new("ns-pidfifo");
+    let fifo = t.join("app.pid");
+    mkfifo(&fifo);
+    let o = run_within(
+        watch_self(&["--pidfile", s(&fifo), "--interval", "20ms", "--count", "3"]),
+        10,
+    )
+    .expect("memdog blocked on a FIFO pidfile");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ls = lines(&stdout(&o));
+    assert_eq!(max_seq(&ls), 3);
+    let w = events(&ls, "wait");
+    assert_eq!(w.len(), 1, "{ls:?}");
+    assert_eq!(w[0]["pidfile"], s(&fifo));
+}
+
 // --- 2 ---------------------------------------------------------------------
 
 /// 12 processes of one name, 8 rule slots: all 12 are sampled; the 8 with a
@@ -793,6 +815,33 @@ fn failed_daemonize_leaves_no_pidfile_it_created() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(!pf.exists(), "left {:?}", std::fs::read_to_string(&pf));
+}
+
+/// `run -d` with the log on stdout (no `log =`, no syslog): once detached
+/// stdout is /dev/null, so every line would be lost while the parent
+/// reports success. It must be refused at start.
+#[test]
+#[ignore = "daemon.rs: run -d with no log file and no syslog exits 0 and the daemon writes every line (warn, crit, action) to /dev/null"]
+fn daemonize_with_the_log_on_stdout_is_refused() {
+    let t = TempDir::new("ns-dstdout");
+    let cfg = t.join("c.conf");
+    write(
+        &cfg,
+        "interval = 50ms\n[target me]\nself = yes\nwarn = VmRSS > 1\n",
+    );
+    let pf = t.join("memdog.pid");
+    let o = finished(
+        md().args(["run", "-c", s(&cfg), "-d", "--pidfile", s(&pf)]),
+        10,
+    );
+    let text = std::fs::read_to_string(&pf).unwrap_or_default();
+    let _d = text.trim().parse().ok().map(Daemon);
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "a daemon logging into /dev/null started"
+    );
+    assert!(one_line(&o).contains("log"));
 }
 
 // --- 7 ---------------------------------------------------------------------
