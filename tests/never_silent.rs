@@ -1152,6 +1152,43 @@ fn log_on_a_full_tty_keeps_whole_lines() {
     assert!(!stderr(&o).contains("ENOSPC"), "{}", stderr(&o));
 }
 
+/// The `watchdog` action's reset_reason file (default /tmp/memdog.reset-reason,
+/// in a world-writable dir): a hard link someone put at that name must not
+/// have the file it links to truncated and overwritten by a root memdog.
+#[test]
+#[ignore = "sys::write_file_synced (daemon.rs watchdog action): O_TRUNC on the reset_reason path truncates through a hard link (O_NOFOLLOW stops only symlinks; boards often lack fs.protected_hardlinks); a FIFO there would block the action"]
+fn reset_reason_never_truncates_through_a_hard_link() {
+    let t = TempDir::new("ns-reason");
+    let dev = t.join("watchdog");
+    write(&dev, "");
+    let other = t.join("other");
+    write(&other, "secret\n");
+    let reason = t.join("reset-reason");
+    std::fs::hard_link(&other, &reason).unwrap();
+    let (log, cfg) = (t.join("log"), t.join("c.conf"));
+    write(
+        &cfg,
+        &format!(
+            "interval = 20ms\nlog = {}\nwatchdog_device = {}\nwatchdog_kick = 10ms\nreset_reason = {}\n\
+             [target me]\nself = yes\ncrit = VmRSS > 1\non_crit = log, watchdog\n",
+            s(&log),
+            s(&dev),
+            s(&reason)
+        ),
+    );
+    let o = finished(md().args(["run", "-c", s(&cfg), "--count", "3"]), 20);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !events(&log_of(&log), "action").is_empty(),
+        "the watchdog action ran"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&other).unwrap(),
+        "secret\n",
+        "truncated through a link"
+    );
+}
+
 // --- 8 ---------------------------------------------------------------------
 
 fn watch_bg(kids: &mut Kids, log: &Path) -> u32 {
