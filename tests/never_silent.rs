@@ -496,6 +496,67 @@ fn sighup_keeps_seq_and_rule_state_and_a_changed_rule_starts_afresh() {
     );
 }
 
+/// SIGHUP with a target removed from the config: each of its processes
+/// ends with `event=exit reason=unwatched` (not silently); put back, it is
+/// followed again; a changed log path says `restart_needed=outputs` (the
+/// log is opened once) and lines keep going to the old log.
+#[test]
+fn sighup_removing_a_target_ends_its_lives_and_an_output_change_says_restart_needed() {
+    let t = TempDir::new("ns-hup2");
+    let (log, cfg) = (t.join("log"), t.join("c.conf"));
+    let mut kids = Kids::default();
+    let other = kids.sleep();
+    let me = format!(
+        "interval = 30ms\nlog = {}\n[target me]\nself = yes\n",
+        s(&log)
+    );
+    let with_other = format!("{me}[target other]\npid = {other}\n");
+    write(&cfg, &with_other);
+    let m = kids.spawn(md().args(["run", "-c", s(&cfg)]).stderr(Stdio::null()));
+    let of = |e: &str| -> Vec<Line> {
+        events(&log_of(&log), e)
+            .into_iter()
+            .filter(|l| pid_of(l) == other)
+            .cloned()
+            .collect()
+    };
+    wait_for(|| of("start").len() == 1, "the other target followed");
+    write(&cfg, &me);
+    signal(m, libc::SIGHUP);
+    wait_for(|| of("exit").len() == 1, "its exit once unwatched");
+    assert_eq!(of("exit")[0]["reason"], "unwatched");
+    wait_samples(&log, 3);
+    let ls = log_of(&log);
+    let cut = ls.iter().rposition(|l| is_ev(l, "exit")).unwrap();
+    let after: Vec<_> = ls[cut + 1..]
+        .iter()
+        .filter(|l| l.get("pid") == Some(&other.to_string()))
+        .collect();
+    assert!(
+        after.is_empty(),
+        "still sampled after it left the config: {after:?}"
+    );
+    write(&cfg, &with_other);
+    signal(m, libc::SIGHUP);
+    wait_for(|| of("start").len() == 2, "followed again");
+
+    let moved = t.join("elsewhere.log");
+    write(&cfg, &with_other.replace(s(&log), s(&moved)));
+    signal(m, libc::SIGHUP);
+    wait_for(
+        || {
+            log_of(&log).iter().any(|l| {
+                is_ev(l, "reload") && l.get("restart_needed").map(String::as_str) == Some("outputs")
+            })
+        },
+        "restart_needed=outputs",
+    );
+    wait_samples(&log, 3);
+    assert!(!moved.exists(), "a log opened behind the daemon's back");
+    signal(m, libc::SIGTERM);
+    assert!(kids.child(m).wait().unwrap().success());
+}
+
 // --- 4 ---------------------------------------------------------------------
 
 /// `memdog run` says it (re)started, so a memdog restart is never taken for
@@ -1274,6 +1335,44 @@ fn renamed_live_log_is_reopened_and_the_old_lines_stay_intact() {
     let kept = log_of(&old);
     assert_eq!(max_seq(&kept), last);
     assert!(before.ends_with(b"\n"));
+}
+
+/// The log's whole directory removed for a while (flash cleaned up), then
+/// made again: sampling never stops, and the new log starts by counting
+/// exactly the lines that were lost (2 per missed sample: the process and
+/// meminfo lines).
+#[test]
+fn log_directory_gone_for_a_while_counts_exactly_the_lost_lines() {
+    let t = TempDir::new("ns-logdir");
+    let dir = t.join("d");
+    std::fs::create_dir(&dir).unwrap();
+    let log = dir.join("log");
+    let mut kids = Kids::default();
+    kids.spawn(
+        watch_self(&["--interval", "100ms", "--fields", "VmRSS", "--log", s(&log)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for(|| max_seq(&log_of(&log)) >= 2, "samples");
+    just_after_a_sample(&log);
+    let last = max_seq(&log_of(&log));
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::thread::sleep(Duration::from_millis(450));
+    std::fs::create_dir(&dir).unwrap();
+    wait_for(|| log_of(&log).len() >= 3, "a new log");
+    let ls = log_of(&log);
+    assert!(is_ev(&ls[0], "dropped"), "first line: {:?}", ls[0]);
+    let first: u64 = ls[0]["seq"].parse().unwrap();
+    assert!(first > last + 2, "samples were missed: {last} -> {first}");
+    let lost: u64 = ls[0]["lines"].parse().unwrap();
+    assert_eq!(
+        lost,
+        2 * (first - 1 - last),
+        "lost lines: seq {last} -> {first}"
+    );
+    // and from there on every sample is there
+    let seqs: BTreeSet<u64> = ls.iter().map(|l| l["seq"].parse().unwrap()).collect();
+    assert_eq!(seqs.iter().next(), Some(&first));
 }
 
 // --- 9 ---------------------------------------------------------------------
