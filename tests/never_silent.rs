@@ -1489,6 +1489,49 @@ fn exec_action_output_stays_out_of_a_stdout_log() {
     assert!(exits.iter().all(|l| l["status"] == "0"), "{out}");
 }
 
+/// At exit memdog lets a running exec action finish (up to exec_timeout)
+/// and logs its exit; one that outlives exec_timeout is killed and logged,
+/// and memdog still exits promptly.
+#[test]
+fn exit_waits_for_running_actions_up_to_exec_timeout() {
+    let t = TempDir::new("ns-execexit");
+    let hook = t.join("hook.sh");
+    write(&hook, "#!/bin/sh\nsleep \"$1\"\n: > \"$2\"\n");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (pause, timeout, finishes) in [("0.4", "5s", true), ("30", "300ms", false)] {
+        let (log, cfg, done) = (t.join("log"), t.join("c.conf"), t.join("done"));
+        let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_file(&done);
+        write(
+            &cfg,
+            &format!(
+                "interval = 10ms\nlog = {}\nexec_timeout = {timeout}\ncooldown = 1h\n\
+                 [target me]\nself = yes\nwarn = VmRSS > 1\non_warn = exec {} {pause} {}\n",
+                s(&log),
+                s(&hook),
+                s(&done)
+            ),
+        );
+        let o = finished(md().args(["run", "-c", s(&cfg), "--count", "2"]), 20);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let ls = log_of(&log);
+        assert_eq!(done.exists(), finishes, "pause {pause}: {ls:?}");
+        let exits = events(&ls, "exec-exit");
+        assert_eq!(exits.len(), 1, "its exit logged before memdog's: {ls:?}");
+        if finishes {
+            assert_eq!(exits[0]["status"], "0");
+            assert!(events(&ls, "exec-timeout").is_empty());
+        } else {
+            assert_eq!(events(&ls, "exec-timeout").len(), 1, "{ls:?}");
+            let child: i32 = exits[0]["child"].parse().unwrap();
+            assert!(
+                unsafe { libc::kill(child, 0) } != 0,
+                "the hook outlived memdog"
+            );
+        }
+    }
+}
+
 // --- 12 --------------------------------------------------------------------
 
 /// `check` (and `run`) on a FIFO return at once with one error; errors
