@@ -905,6 +905,46 @@ fn daemonize_with_the_log_on_stdout_is_refused() {
     assert!(one_line(&o).contains("log"));
 }
 
+/// Without --daemonize the pidfile names memdog itself while it runs and is
+/// removed at SIGTERM; a symlink as pidfile is refused (ELOOP), and the
+/// file it points to is left alone.
+#[test]
+fn foreground_run_writes_and_removes_its_pidfile_and_refuses_a_symlink() {
+    let t = TempDir::new("ns-fgpid");
+    let log = t.join("log");
+    let cfg = daemon_cfg(&t, s(&log));
+    let pf = t.join("memdog.pid");
+    let mut kids = Kids::default();
+    let m = kids.spawn(
+        md().args(["run", "-c", s(&cfg), "--pidfile", s(&pf)])
+            .stderr(Stdio::null()),
+    );
+    wait_for(
+        || std::fs::read_to_string(&pf).is_ok_and(|x| x == format!("{m}\n")),
+        "the pidfile naming memdog",
+    );
+    signal(m, libc::SIGTERM);
+    assert!(kids.child(m).wait().unwrap().success());
+    assert!(!pf.exists(), "pidfile left after SIGTERM");
+
+    let target = t.join("precious");
+    write(&target, "mine\n");
+    let link = t.join("link.pid");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = finished(
+        md().args(["run", "-c", s(&cfg), "-d", "--pidfile", s(&link)]),
+        10,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let l = one_line(&o);
+    assert!(l.contains(s(&link)) && l.contains("ELOOP"), "{l}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine\n");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
 // --- 7 ---------------------------------------------------------------------
 
 fn watch_self(extra: &[&str]) -> Command {
