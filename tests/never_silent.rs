@@ -1415,6 +1415,36 @@ fn log_directory_gone_for_a_while_counts_exactly_the_lost_lines() {
     assert_eq!(seqs.iter().next(), Some(&first));
 }
 
+/// logrotate's `create` mode: the live log renamed away and a new empty
+/// file made at the path at once: memdog writes into the new file, which
+/// starts with `reason=replaced`; the renamed one gets nothing more.
+#[test]
+fn live_log_replaced_by_a_new_file_is_followed() {
+    let t = TempDir::new("ns-replaced");
+    let (log, old) = (t.join("log"), t.join("log.1"));
+    let mut kids = Kids::default();
+    watch_bg(&mut kids, &log);
+    wait_for(|| max_seq(&log_of(&log)) >= 2, "samples");
+    just_after_a_sample(&log);
+    let before = std::fs::read(&log).unwrap();
+    let last = max_seq(&log_of(&log));
+    std::fs::rename(&log, &old).unwrap();
+    write(&log, "");
+    wait_for(
+        || max_seq(&log_of(&log)) >= last + 2,
+        "lines in the new file",
+    );
+    let ls = log_of(&log);
+    assert!(is_ev(&ls[0], "log-reopened"), "first line: {:?}", ls[0]);
+    assert_eq!(ls[0]["reason"], "replaced");
+    assert_eq!(ls[0]["seq"], (last + 1).to_string());
+    assert_eq!(
+        std::fs::read(&old).unwrap(),
+        before,
+        "the rotated file changed"
+    );
+}
+
 // --- 9 ---------------------------------------------------------------------
 
 /// Two memdogs on one log would rotate each other's files away: the second
