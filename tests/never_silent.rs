@@ -411,6 +411,62 @@ fn name_target_past_the_rule_slots_names_each_unjudged_life_once() {
     );
 }
 
+/// Rule slots go only to processes with rules to judge: 12 processes of a
+/// rule-less target take none, so `self`'s rule is judged and nothing
+/// overflows; slots are shared by all targets, so with a judged target
+/// full, another target's process is the one told it is not judged.
+#[test]
+fn rule_slots_go_only_to_processes_with_rules_and_are_shared_by_targets() {
+    let t = TempDir::new("ns-slots");
+    let name = format!("nsfr{}", std::process::id() % 100_000);
+    let exe = t.join(&name);
+    std::fs::copy("/bin/sleep", &exe).unwrap();
+    let mut kids = Kids::default();
+    let procs: Vec<u32> = (0..12)
+        .map(|_| kids.spawn(Command::new(&exe).arg("300")))
+        .collect();
+    wait_for(
+        || {
+            procs
+                .iter()
+                .all(|p| comm(*p).as_deref() == Some(name.as_str()))
+        },
+        "the 12 copies exec'd",
+    );
+    let log = t.join("log");
+    let cfg = t.join("c.conf");
+    let run = |cfg_text: String| -> Vec<Line> {
+        let _ = std::fs::remove_file(&log);
+        write(&cfg, &cfg_text);
+        let o = finished(md().args(["run", "-c", s(&cfg), "--count", "4"]), 30);
+        assert!(o.status.success(), "{}", stderr(&o));
+        log_of(&log)
+    };
+    let head = format!(
+        "interval = 20ms\nlog = {}\nfields = VmRSS\ncooldown = 1h\n",
+        s(&log)
+    );
+    // the many first (their specs come first), without rules
+    let ls = run(format!(
+        "{head}[target many]\nname = {name}\n[target me]\nself = yes\nwarn = VmRSS > 1\n"
+    ));
+    assert!(
+        events(&ls, "overflow").is_empty(),
+        "{:?}",
+        events(&ls, "overflow")
+    );
+    assert_eq!(events(&ls, "warn").len(), 1, "self judged");
+    // the many with a rule take all 8 slots; self is told once
+    let ls = run(format!(
+        "{head}[target many]\nname = {name}\nwarn = VmRSS > 1\n[target me]\nself = yes\nwarn = VmRSS > 1\n"
+    ));
+    let over = events(&ls, "overflow");
+    assert_eq!(over.len(), 5, "4 of the many + self, once each: {over:?}");
+    assert_eq!(events(&ls, "warn").len(), 8);
+    let me: Vec<_> = over.iter().filter(|l| l["name"] == "memdog").collect();
+    assert_eq!(me.len(), 1, "{over:?}");
+}
+
 // --- 3 ---------------------------------------------------------------------
 
 /// SIGHUP: a bad config changes nothing (`status=error kept=old`, no new
