@@ -121,9 +121,25 @@ impl Textfile {
         self.push(b"\n");
     }
 
+    /// The sample's temp file, made afresh with O_EXCL: a leftover (memdog
+    /// killed between begin and commit) is unlinked first, never opened, so
+    /// a hard link put at that name is not truncated through; a FIFO,
+    /// directory or other non-file there is left alone and this sample's
+    /// textfile skipped (opening a FIFO would block).
+    fn open_tmp(&self) -> Option<crate::sys::Fd> {
+        match crate::sys::fs::lstat(&self.tmp) {
+            Ok(st) if st.kind() != crate::sys::fs::Kind::Regular => return None,
+            Ok(_) => {
+                let _ = crate::sys::fs::unlink(&self.tmp);
+            }
+            Err(_) => {}
+        }
+        crate::sys::create_new(&self.tmp, 0o644).ok()
+    }
+
     fn begin(&mut self, seq: u64) {
         self.len = 0;
-        self.fd = crate::sys::create_file(&self.tmp, 0o644).ok();
+        self.fd = self.open_tmp();
         self.push(b"# HELP memdog_process_kb Memory of a watched process from /proc/PID/status and maps, kB\n# TYPE memdog_process_kb gauge\n");
         self.push(b"# HELP memdog_samples_total Samples taken since memdog started\n# TYPE memdog_samples_total counter\nmemdog_samples_total ");
         let mut b = [0u8; 20];

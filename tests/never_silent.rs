@@ -1309,6 +1309,60 @@ fn log_on_a_full_tty_keeps_whole_lines() {
     assert!(!stderr(&o).contains("ENOSPC"), "{}", stderr(&o));
 }
 
+/// The textfile's temp name (PATH.tmp): a hard link someone put there is
+/// never truncated through (the file it links to keeps its bytes); a FIFO
+/// appearing there while memdog runs never blocks the sampling.
+#[test]
+fn textfile_temp_name_never_truncates_through_a_link_nor_blocks_on_a_fifo() {
+    let t = TempDir::new("ns-tftmp");
+    let other = t.join("other");
+    write(&other, "secret\n");
+    let tf = t.join("a.prom");
+    std::fs::hard_link(&other, t.join("a.prom.tmp")).unwrap();
+    let o = finished(
+        watch_self(&["--count", "2", "--interval", "10ms", "--textfile", s(&tf)]),
+        10,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&other).unwrap(),
+        "secret\n",
+        "truncated through a link"
+    );
+    assert!(std::fs::read_to_string(&tf)
+        .unwrap()
+        .contains("memdog_samples_total 2"));
+
+    let tf = t.join("b.prom");
+    let tmp = t.join("b.prom.tmp");
+
+    let log = t.join("log");
+    let mut kids = Kids::default();
+    kids.spawn(
+        watch_self(&["--interval", "20ms", "--textfile", s(&tf), "--log", s(&log)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for(|| tf.exists(), "the textfile");
+    // the temp name exists only within a sample: retry until the FIFO is made
+    wait_for(
+        || {
+            Command::new("mkfifo")
+                .arg(&tmp)
+                .stderr(Stdio::null())
+                .status()
+                .unwrap()
+                .success()
+        },
+        "a FIFO at the temp name",
+    );
+    wait_samples(&log, 10);
+    assert!(std::fs::symlink_metadata(&tmp)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+}
+
 /// The `watchdog` action's reset_reason file (default /tmp/memdog.reset-reason,
 /// in a world-writable dir): a hard link someone put at that name must not
 /// have the file it links to truncated and overwritten by a root memdog.
