@@ -876,6 +876,20 @@ fn a_fleet_is_one_ranked_table() {
             && csv.lines().any(|l| l.starts_with("cam2,system,1,")),
         "{csv}"
     );
+    // a host= field right after seq= names the host too
+    let tagged = t.join("tagged.log");
+    std::fs::write(
+        &tagged,
+        synthetic(1, 0.0)
+            .replace(" pid=", " host=cam9 pid=")
+            .replace(" meminfo", " host=cam9 meminfo"),
+    )
+    .unwrap();
+    let out = stdout(&memdog(&["report", tagged.to_str().unwrap()]));
+    assert!(
+        out.contains("== app host=cam9 ") && out.contains("== system host=cam9 "),
+        "{out}"
+    );
     // more targets than are binned: the report says so
     let mut s = String::new();
     for i in 0..70u64 {

@@ -76,6 +76,9 @@ struct Seg {
     first_hash: u64,
     parent: u16,
     boot: u16,
+    /// the last own line with a set clock, (uptime, file offset), whose time
+    /// is read at the end of the file: e_last
+    pending: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -408,8 +411,8 @@ fn stdin_is_pipe() -> bool {
 /// The host of one memdog message: `--host` for its file, else a `host=`
 /// field, else the syslog wrapper's.
 fn host_of<'a>(m: &Msg<'a>) -> &'a [u8] {
-    if let Some(i) = parse::find_field(m.payload, b"host=") {
-        let v = m.payload.get(i + 5..).unwrap_or(&[]);
+    // a `host=` field right after `seq=` (where memdog would put it)
+    if let Some(v) = parse::after_key(m.payload).and_then(|r| r.strip_prefix(b" host=")) {
         let n = parse::memchr(b' ', v).unwrap_or(v.len());
         return v.get(..n).unwrap_or(&[]);
     }
@@ -471,6 +474,7 @@ impl State {
         reader.reset(0, u64::MAX, false);
         let now = self.now;
         let mut memlog = false;
+        let first_seg = self.segs.len();
         let res = loop {
             let (off, line, end) = match reader.next(fd) {
                 Ok(Some(x)) => x,
@@ -483,18 +487,30 @@ impl State {
                 self.skips.add(&l);
                 continue;
             }
-            let m = match parse::classify(line, now) {
-                Kind::Memdog(m) => m,
-                Kind::MemlogTime(_) | Kind::MemlogValue(..) => {
-                    memlog = true;
-                    continue;
-                }
-                Kind::Other => continue,
-                Kind::Damaged => {
-                    let l = Vec::<u8, READ_BUF>::from_slice(line).unwrap_or_default();
-                    self.skips.add(&l);
-                    continue;
-                }
+            // memdog's own lines (nearly all of a pulled log): the time is
+            // computed only where a segment needs it (its first line with a
+            // set clock, its last, at the end of the file)
+            let own = parse::own_line(line);
+            let m = match own {
+                Some(p) => Msg {
+                    host: b"",
+                    wall: None,
+                    iso: true,
+                    payload: p,
+                },
+                None => match parse::classify(line, now) {
+                    Kind::Memdog(m) => m,
+                    Kind::MemlogTime(_) | Kind::MemlogValue(..) => {
+                        memlog = true;
+                        continue;
+                    }
+                    Kind::Other => continue,
+                    Kind::Damaged => {
+                        let l = Vec::<u8, READ_BUF>::from_slice(line).unwrap_or_default();
+                        self.skips.add(&l);
+                        continue;
+                    }
+                },
             };
             let Some(key) = parse::key(m.payload) else {
                 // damaged lines inside a segment are counted by the merge
@@ -512,12 +528,13 @@ impl State {
             if host == NONE16 {
                 continue;
             }
-            let epoch = m.wall.map(|w| w - (key.0 / 10) as i64);
-            let set = epoch.filter(|_| m.wall.is_some_and(|w| w >= parse::CLOCK_SET));
-            let ep = set.map(|s| Epoch {
-                secs: s,
-                iso: m.iso,
-            });
+            let epoch_of = |wall: Option<i64>| wall.map(|w| w - (key.0 / 10) as i64);
+            let set_of = |wall: Option<i64>, iso: bool| {
+                wall.filter(|&w| w >= parse::CLOCK_SET).map(|w| Epoch {
+                    secs: w - (key.0 / 10) as i64,
+                    iso,
+                })
+            };
             let k = open_seg.iter().position(|o| o.0 == host);
             let cont = k
                 .and_then(|k| open_seg.get(k))
@@ -530,15 +547,32 @@ impl State {
                 {
                     s.last = key;
                     s.end = off + len + 1;
-                    if ep.is_some() {
-                        if s.e_first.is_none() {
-                            s.e_first = ep;
+                    if own.is_some() {
+                        // a set clock: the year says it (2001 and later)
+                        let y = line.get(..4).and_then(parse::lead_u64).map_or(0, |v| v.0);
+                        if y > 2000 {
+                            if s.e_first.is_none() {
+                                s.e_first = set_of(parse::own_wall(line), true);
+                            }
+                            s.pending = Some((key.0, off));
                         }
-                        s.e_last = ep;
+                    } else if let Some(ep) = set_of(m.wall, m.iso) {
+                        if s.e_first.is_none() {
+                            s.e_first = Some(ep);
+                        }
+                        s.e_last = Some(ep);
+                        s.pending = None;
                     }
                 }
                 continue;
             }
+            let wall = if own.is_some() {
+                parse::own_wall(line)
+            } else {
+                m.wall
+            };
+            let epoch = epoch_of(wall);
+            let ep = set_of(wall, m.iso);
             let seg = Seg {
                 file: fi,
                 host,
@@ -552,6 +586,7 @@ impl State {
                 first_hash: parse::hash(m.payload),
                 parent: self.segs.len() as u16,
                 boot: 0,
+                pending: None,
             };
             if self.segs.push(seg).is_err() {
                 // out of segments: this stretch joins the open one, unordered
@@ -572,6 +607,21 @@ impl State {
                 }
             }
         };
+        // the boot time at each segment's last line with a set clock
+        let mut stamp = [0u8; 32];
+        for s in self.segs.iter_mut().skip(first_seg) {
+            let Some((up, off)) = s.pending.take() else {
+                continue;
+            };
+            let n = fd.read_at(&mut stamp, off).unwrap_or(0);
+            let wall = stamp.get(..n).and_then(parse::own_wall);
+            if let Some(w) = wall.filter(|&w| w >= parse::CLOCK_SET) {
+                s.e_last = Some(Epoch {
+                    secs: w - (up / 10) as i64,
+                    iso: true,
+                });
+            }
+        }
         self.reader = reader;
         if memlog {
             if let Some(m) = self.meta.get_mut(fi as usize) {
@@ -885,16 +935,26 @@ impl State {
             if end != End::Newline {
                 continue; // counted by the index
             }
-            let Kind::Memdog(m) = parse::classify(line, now) else {
-                continue;
+            // the merge needs no time: memdog's own lines skip the stamp's arithmetic
+            let m = match parse::own_line(line) {
+                Some(p) => Msg {
+                    host: b"",
+                    wall: None,
+                    iso: true,
+                    payload: p,
+                },
+                None => match parse::classify(line, now) {
+                    Kind::Memdog(m) => m,
+                    _ => continue,
+                },
             };
             let Some(key) = parse::key(m.payload) else {
                 continue;
             };
-            let h = host_of(&m);
             let host_ok = if forced != NONE16 {
                 true
             } else {
+                let h = host_of(&m);
                 self.model
                     .hosts
                     .get(s.host as usize)

@@ -147,6 +147,47 @@ fn iso_stamp(s: &[u8]) -> Option<(i64, &[u8])> {
     }
 }
 
+/// memdog's own line `2026-11-24T10:00:00Z up=...`, checked as
+/// [`classify`] would but without computing its time: the payload.
+pub fn own_line(l: &[u8]) -> Option<&[u8]> {
+    let st = l.get(..21)?;
+    let d2 = |a: usize| -> Option<u32> {
+        let (x, y) = (
+            st.get(a)?.wrapping_sub(b'0'),
+            st.get(a + 1)?.wrapping_sub(b'0'),
+        );
+        (x <= 9 && y <= 9).then_some(u32::from(x) * 10 + u32::from(y))
+    };
+    let sep = st.get(4) == Some(&b'-')
+        && st.get(7) == Some(&b'-')
+        && st.get(10) == Some(&b'T')
+        && st.get(13) == Some(&b':')
+        && st.get(16) == Some(&b':')
+        && st.get(19) == Some(&b'Z')
+        && st.get(20) == Some(&b' ');
+    if !sep {
+        return None;
+    }
+    let (_, mo, d, h, mi, se) = (
+        d2(0)? * 100 + d2(2)?,
+        d2(5)?,
+        d2(8)?,
+        d2(11)?,
+        d2(14)?,
+        d2(17)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let p = l.get(21..)?;
+    p.starts_with(b"up=").then_some(p)
+}
+
+/// The UTC seconds of memdog's own stamp (a line [`own_line`] accepted).
+pub fn own_wall(l: &[u8]) -> Option<i64> {
+    iso_stamp(l).map(|(t, _)| t)
+}
+
 /// `2026-11-24-10:00:00` (the shell loop's `date +%F-%T`) to Unix seconds.
 pub fn parse_time(s: &[u8]) -> Option<i64> {
     if let Some((t, rest)) = iso_stamp(s) {
@@ -366,6 +407,15 @@ fn payload(m: &[u8]) -> Option<&[u8]> {
 /// The order key of a memdog payload: uptime in tenths of a second, seq.
 /// `None` when the payload does not start `up=S.D seq=N ` (damaged).
 pub fn key(p: &[u8]) -> Option<(u64, u64)> {
+    key_rest(p).map(|(k, _)| k)
+}
+
+/// What follows `up=S.D seq=N` in a payload.
+pub fn after_key(p: &[u8]) -> Option<&[u8]> {
+    key_rest(p).map(|(_, r)| r)
+}
+
+fn key_rest(p: &[u8]) -> Option<((u64, u64), &[u8])> {
     if p.get(..3)? != b"up=" {
         return None;
     }
@@ -382,70 +432,70 @@ pub fn key(p: &[u8]) -> Option<(u64, u64)> {
         return None;
     }
     let up = s.checked_mul(10)?.checked_add(u64::from(d))?;
-    Some((up, seq))
+    Some(((up, seq), r))
 }
 
 /// One logfmt token: key and raw value (quotes stripped, escapes kept).
 /// Returns false when the line is not well-formed logfmt (a field cut
 /// short, an unclosed quote, a key without `=` other than a bare word).
+/// The bytes of a logfmt key: letters, digits, `_ ~ - .`
+static KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'~' || b == b'-' || b == b'.';
+        c += 1;
+    }
+    t
+};
+
 pub fn tokens<'a>(line: &'a [u8], f: &mut dyn FnMut(&'a [u8], &'a [u8], bool)) -> bool {
-    let mut i = 0;
+    let mut rest = line;
     loop {
-        while line.get(i) == Some(&b' ') {
-            i += 1;
+        while rest.first() == Some(&b' ') {
+            rest = rest.get(1..).unwrap_or(&[]);
         }
-        if i >= line.len() {
+        if rest.is_empty() {
             return true;
         }
-        let ks = i;
-        while let Some(&c) = line.get(i) {
-            if c == b'=' || c == b' ' {
-                break;
-            }
-            if !(c.is_ascii_alphanumeric() || c == b'_' || c == b'~' || c == b'-' || c == b'.') {
-                return false;
-            }
-            i += 1;
-        }
-        let key = line.get(ks..i).unwrap_or(&[]);
-        if key.is_empty() {
+        let end = memchr(b' ', rest).unwrap_or(rest.len());
+        let tok = rest.get(..end).unwrap_or(&[]);
+        let eq = tok.iter().position(|&c| c == b'=');
+        let key = tok.get(..eq.unwrap_or(tok.len())).unwrap_or(&[]);
+        if key.is_empty() || !key.iter().all(|&c| KEY_BYTE.get(c as usize) == Some(&true)) {
             return false;
         }
-        if line.get(i) != Some(&b'=') {
+        let Some(eq) = eq else {
             f(key, b"", false);
+            rest = rest.get(end..).unwrap_or(&[]);
             continue;
-        }
-        i += 1;
-        if line.get(i) == Some(&b'"') {
-            i += 1;
-            let vs = i;
+        };
+        let after = rest.get(eq + 1..).unwrap_or(&[]);
+        if after.first() == Some(&b'"') {
+            // a quoted value may hold spaces: find its closing quote
+            let mut i = 1;
             loop {
-                match line.get(i) {
+                match after.get(i) {
                     None => return false,
                     Some(b'\\') => i += 2,
                     Some(b'"') => break,
                     Some(_) => i += 1,
                 }
             }
-            let v = line.get(vs..i).unwrap_or(&[]);
-            i += 1;
-            if !matches!(line.get(i), None | Some(b' ')) {
+            let v = after.get(1..i).unwrap_or(&[]);
+            rest = after.get(i + 1..).unwrap_or(&[]);
+            if !matches!(rest.first(), None | Some(b' ')) {
                 return false;
             }
             f(key, v, true);
         } else {
-            let vs = i;
-            while line.get(i).is_some_and(|&c| c != b' ') {
-                if line.get(i) == Some(&b'"') {
-                    return false;
-                }
-                i += 1;
-            }
-            let v = line.get(vs..i).unwrap_or(&[]);
-            if v.is_empty() {
+            let v = tok.get(eq + 1..).unwrap_or(&[]);
+            if v.is_empty() || v.contains(&b'"') {
                 return false;
             }
             f(key, v, false);
+            rest = rest.get(end..).unwrap_or(&[]);
         }
     }
 }
@@ -636,6 +686,31 @@ mod tests {
     }
 
     #[test]
+    fn own_lines_as_classify_sees_them() {
+        for l in [
+            &b"2026-11-24T10:00:00Z up=5.0 seq=1 pid=3 name=a VmRSS=1"[..],
+            b"2026-13-24T10:00:00Z up=5.0 seq=1",
+            b"2026-11-24T10:00:61Z up=5.0 seq=1",
+            b"2026-11-24T10:00:00Z seq=1",
+            b"2026-11-24T10:00:00.5Z up=5.0 seq=1",
+            b"2026-11-24T1x:00:00Z up=5.0 seq=1",
+        ] {
+            let slow = match classify(l, NOW) {
+                Kind::Memdog(m) if m.iso => Some((m.payload, m.wall)),
+                _ => None,
+            };
+            let fast = own_line(l).map(|p| (p, own_wall(l)));
+            // the fast check may leave a line to the slow one, never disagree with it
+            assert!(
+                fast.is_none() || fast == slow,
+                "{}",
+                String::from_utf8_lossy(l)
+            );
+        }
+        assert!(own_line(b"2026-11-24T10:00:00Z up=5.0 seq=1").is_some());
+    }
+
+    #[test]
     fn memchr_and_fields() {
         for s in [
             &b""[..],
@@ -647,6 +722,10 @@ mod tests {
             assert_eq!(memchr(b'\n', s), s.iter().position(|&b| b == b'\n'));
         }
         assert_eq!(find_field(b"up=1.0 seq=1 host=r7 x=1", b"host="), Some(13));
+        assert_eq!(
+            after_key(b"up=1.0 seq=1 host=r7 x=1"),
+            Some(&b" host=r7 x=1"[..])
+        );
         assert_eq!(find_field(b"up=1.0 seq=1 name=xhost=r7", b"host="), None);
         assert_ne!(hash(b"abcdefgh1"), hash(b"abcdefgh2"));
         assert_ne!(hash(b"a"), hash(b"a\0"));
