@@ -913,3 +913,45 @@ fn a_fleet_is_one_ranked_table() {
     ]));
     assert!(out.contains("(--svg/--csv: the worst 64 of 70 targets are binned (CHARTED); use --target NAME for others)"), "{out}");
 }
+
+/// The same RTC-less board through syslog without a year (RFC 3164): its
+/// 1970 stamps read as 1 January of this year, which must not make a boot.
+#[test]
+fn a_year_less_syslog_copy_of_an_unset_clock_is_no_boot() {
+    let t = TempDir::new("ntp3164");
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut own = String::new();
+    let mut wrapped = String::new();
+    for epoch in [T0, T0 + 3 * 86_400] {
+        for i in 0..200u64 {
+            let up = 20 + i * 600;
+            let wall = if up < 300 { up } else { epoch + up };
+            let ts = iso(wall);
+            let msg = format!(
+                "up={up}.0 seq={} pid=300 name=app VmRSS={}",
+                i + 1,
+                5000 + i * 10
+            );
+            writeln!(own, "{ts} {msg}").unwrap();
+            let (mo, d) = (
+                ts[5..7].parse::<usize>().unwrap(),
+                ts[8..10].parse::<u32>().unwrap(),
+            );
+            writeln!(
+                wrapped,
+                "{} {d:2} {} memdog[4]: {msg}",
+                MON[mo - 1],
+                &ts[11..19]
+            )
+            .unwrap();
+        }
+    }
+    let (a, b) = (t.join("own.log"), t.join("messages"));
+    std::fs::write(&a, own).unwrap();
+    std::fs::write(&b, wrapped).unwrap();
+    let mine = stdout(&report(&[&a]));
+    assert!(block(&mine, "app").contains("lives=2 boots=2"), "{mine}");
+    assert_eq!(stdout(&report(&[&b])), mine);
+}

@@ -530,10 +530,10 @@ impl State {
             }
             let epoch_of = |wall: Option<i64>| wall.map(|w| w - (key.0 / 10) as i64);
             let set_of = |wall: Option<i64>, iso: bool| {
-                wall.filter(|&w| w >= parse::CLOCK_SET).map(|w| Epoch {
-                    secs: w - (key.0 / 10) as i64,
-                    iso,
-                })
+                wall.filter(|&w| w >= parse::CLOCK_SET)
+                    .map(|w| w - (key.0 / 10) as i64)
+                    .filter(|&e| iso || !parse::new_year_boot(e))
+                    .map(|secs| Epoch { secs, iso })
             };
             let k = open_seg.iter().position(|o| o.0 == host);
             let cont = k

@@ -10,6 +10,14 @@ use crate::num::{parse_u64, parse_u64_prefix};
 /// its times tell nothing about which boot a line belongs to.
 pub const CLOCK_SET: i64 = 978_307_200;
 
+/// A boot time in the first minutes of a 1 January: what an RFC 3164 stamp
+/// (no year: the reader guesses this year) of an unset clock (1970-01-01
+/// plus uptime) gives. Such a wrapper time says nothing about the boot.
+pub fn new_year_boot(epoch: i64) -> bool {
+    let (_, m, d, h, mi, _) = crate::line::utc(epoch);
+    m == 1 && d == 1 && h == 0 && mi < 5
+}
+
 /// What one line is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind<'a> {
