@@ -467,6 +467,78 @@ fn rule_slots_go_only_to_processes_with_rules_and_are_shared_by_targets() {
     assert_eq!(me.len(), 1, "{over:?}");
 }
 
+/// A pidfile target not running says why, once per spell of waiting (the
+/// reason of its start: a reason changing within a spell is not
+/// re-logged): pidfile-missing, pid-dead, pidfile-garbage; running it is
+/// followed (start), dead again it exits and waits again with its reason.
+#[test]
+fn pidfile_target_waits_with_its_reason_once_per_spell() {
+    let t = TempDir::new("ns-wait");
+    let (pf, log) = (t.join("app.pid"), t.join("log"));
+    let mut kids = Kids::default();
+    kids.spawn(
+        watch_self(&["--interval", "20ms", "--fields", "VmRSS", "--log", s(&log)])
+            .args(["--pidfile", s(&pf)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let waits = || -> Vec<String> {
+        events(&log_of(&log), "wait")
+            .iter()
+            .filter(|l| l.contains_key("pidfile"))
+            .map(|l| l["reason"].clone())
+            .collect()
+    };
+    let follow = |kids: &mut Kids| {
+        let app = kids.sleep();
+        replace(&pf, &format!("{app}\n"));
+        wait_for(
+            || {
+                events(&log_of(&log), "start")
+                    .iter()
+                    .any(|l| pid_of(l) == app)
+            },
+            "the target followed",
+        );
+        app
+    };
+    let exited = |app: u32| {
+        wait_for(
+            || {
+                events(&log_of(&log), "exit")
+                    .iter()
+                    .any(|l| pid_of(l) == app)
+            },
+            "its exit",
+        )
+    };
+    // spell 1: no pidfile, then garbage, then a dead pid: one line
+    wait_for(|| waits().len() == 1, "the first wait");
+    replace(&pf, "not a pid\n");
+    wait_samples(&log, 3);
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    replace(&pf, &format!("{dead}\n"));
+    wait_samples(&log, 3);
+    assert_eq!(waits(), ["pidfile-missing"], "once per spell");
+    // spell 2: the daemon ran and died, its pid left in the file
+    let app = follow(&mut kids);
+    kids.end(app);
+    exited(app);
+    wait_for(|| waits().len() == 2, "waiting again");
+    // spell 3: garbage written while it ran, then it died
+    let app = follow(&mut kids);
+    replace(&pf, "garbage\n");
+    wait_samples(&log, 3);
+    assert_eq!(waits().len(), 2, "no wait while the target runs");
+    kids.end(app);
+    exited(app);
+    wait_for(|| waits().len() == 3, "waiting a third time");
+    wait_samples(&log, 3);
+    assert_eq!(waits(), ["pidfile-missing", "pid-dead", "pidfile-garbage"]);
+}
+
 // --- 3 ---------------------------------------------------------------------
 
 /// SIGHUP: a bad config changes nothing (`status=error kept=old`, no new
