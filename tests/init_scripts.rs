@@ -81,6 +81,43 @@ fn sysv_script_starts_reports_reloads_and_stops_the_daemon() {
     );
 }
 
+/// Seen on the armv7 board (tests/board) with the daemonize crash: the
+/// daemon died after creating its pidfile and left it empty, busybox's
+/// `kill -0 ""` succeeds, so `status` said "running (pid )" and `start`
+/// refused to start. Run by busybox sh, the boards' shell, and by sh.
+#[test]
+fn sysv_script_an_empty_or_garbled_pidfile_is_no_running_daemon() {
+    for shell in ["busybox", "sh"] {
+        let t = TempDir::new("sysv-pidfile");
+        std::fs::write(t.join("memdog.conf"), "interval = 1s\nlog = -\n[system]\n").unwrap();
+        for content in ["", "\n", "x1\n", "12 34\n"] {
+            std::fs::write(t.join("memdog.pid"), content).unwrap();
+            let mut c = Command::new(shell);
+            if shell == "busybox" {
+                c.arg("sh");
+            }
+            let o = run_bounded(
+                c.arg(repo("board-configs/init/S99memdog"))
+                    .arg("status")
+                    .env("MEMDOG", bin())
+                    .env("CONF", t.join("memdog.conf"))
+                    .env("PIDFILE", t.join("memdog.pid")),
+            );
+            assert_eq!(
+                o.status.code(),
+                Some(3),
+                "{shell}, pidfile {content:?}: {}",
+                stdout(&o)
+            );
+            assert_eq!(
+                stdout(&o),
+                "memdog: stopped\n",
+                "{shell}, pidfile {content:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn scripts_parse_and_the_unit_verifies_where_possible() {
     for s in [
