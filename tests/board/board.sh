@@ -11,8 +11,9 @@
 # (leak includes scenario 4, the pull over the serial console and ssh/scp).
 # Each console line in $CACHE/ARCH/logs/SCENARIO.log is prefixed with the
 # seconds since qemu started (stamped here). Knobs: BOARD_CACHE (default
-# target/board-cache), BOARD_ARCHES, BOARD_SSH_BASE (22400), BOARD_MIPS_BE
-# (the prebuilt big-endian kernel/busybox/dropbear, ../shared/board/mips-be).
+# target/board-cache), BOARD_ARCHES, BOARD_SCENARIOS, BOARD_DIST (dist),
+# BOARD_SSH_BASE (22400), BOARD_MIPS_BE (the prebuilt big-endian kernel,
+# busybox and dropbear, ../shared/board/mips-be).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +23,7 @@ MIPS_BE=${BOARD_MIPS_BE:-$ROOT/../shared/board/mips-be}
 SSH_BASE=${BOARD_SSH_BASE:-22400}
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)
 HOST_MEMDOG=$ROOT/target/release/memdog
+DIST=${BOARD_DIST:-$ROOT/dist}   # where make dist put the tarballs
 
 die() { echo "board.sh: $*" >&2; exit 1; }
 say() { echo "board: $*"; }
@@ -72,7 +74,7 @@ arch_setup() {
 		QEMU=qemu-system-mips; MACHINE=(-M malta); CONSOLE=ttyS0
 		TRIPLE=mips-unknown-linux-musl; ZT=mips-linux-musleabi
 		# everything is built into this kernel: softdog's margin from the command line
-		WDT="softdog"; APPEND_EXTRA="softdog.soft_margin=8"; FLASH=jffs2 ;;
+		WDT=""; APPEND_EXTRA="softdog.soft_margin=8"; FLASH=jffs2 ;;
 	*) die "unknown ARCH '$ARCH' (armv7 aarch64 mipsel mips)" ;;
 	esac
 	W=$CACHE/$ARCH
@@ -163,7 +165,7 @@ extra_modules() { # copied, loaded by the scenarios that need them
 # /usr/bin, a config as /etc/memdog.conf, S99memdog in /etc/init.d; busybox
 # init; dropbear for ssh. Scenarios replace /etc/memdog.conf in their overlay.
 cmd_prepare() {
-	local tgz=$ROOT/dist/memdog-$VERSION-$TRIPLE.tar.gz
+	local tgz=$DIST/memdog-$VERSION-$TRIPLE.tar.gz
 	[ -f "$tgz" ] || die "$tgz missing: run make dist first"
 	if [ "$ARCH" = mips ]; then
 		fetch_mips_be || { echo "board: SKIP mips: no prebuilt big-endian kernel in $MIPS_BE" \

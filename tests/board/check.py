@@ -65,6 +65,8 @@ def guest_checks(required):
     for r in required:
         check("guest:" + r + " ran", r in seen, "" if r in seen else "the guest never reported this check")
     check("no kernel panic", not any("Kernel panic" in t for t in text))
+    check("every kernel module loaded", not any(t.startswith("BOARD-MODFAIL") for t in text),
+          "; ".join(t for t in text if t.startswith("BOARD-MODFAIL")))
     check("no BOARD-FAIL", not any(t.startswith("BOARD-FAIL") for t in text),
           "; ".join(t for t in text if t.startswith("BOARD-FAIL")))
 
@@ -95,15 +97,29 @@ def first_time(pat):
     return None
 
 
-def excerpt(start_pat, n_before, n_after, out):
-    for i, t in enumerate(text):
-        if re.search(start_pat, t):
-            lo, hi = max(0, i - n_before), min(len(lines), i + n_after)
-            with open(out, "w") as f:
-                for tt, s in lines[lo:hi]:
-                    f.write("%8.3f %s\n" % (tt, s))
-            return True
-    return False
+def write_reset_excerpt(l1, l2, out):
+    """The console around the reset, kernel noise left out, with the log's
+    event lines of boot 1 and memdog's first lines of boot 2."""
+    keep = re.compile(r"BOARD-(INFO watchdog|WDT|INIT|READY|SCENARIO|INFO reset_reason)|softdog|"
+                      r"Linux version|i6300|WARNING|memdog: started|reboot: ")
+    i0 = next((i for i, t in enumerate(text) if "watchdog action logged" in t), None)
+    if i0 is None:
+        return
+    with open(out, "w") as f:
+        f.write("# memdog's log, boot 1 (event lines):\n")
+        for s in l1:
+            if is_event(s) and "event=wait" not in s:
+                f.write("    " + s + "\n")
+        f.write("# serial console (seconds since qemu start; kernel lines filtered):\n")
+        for tt, s in lines[i0:]:
+            if keep.search(s) and not s.startswith("BOARD-L "):
+                f.write("%8.3f %s\n" % (tt, s))
+            if s.startswith("BOARD-INFO reset_reason"):
+                break
+        f.write("# memdog's first lines after the reset (boot 2):\n")
+        starts = [i for i, s in enumerate(l2) if "event=agent-start" in s]
+        for s in (l2[starts[-1]:starts[-1] + 3] if len(starts) > 1 else []):
+            f.write("    " + s + "\n")
 
 
 def report_verdict(files):
@@ -178,7 +194,7 @@ def scenario_leak():
     b2 = lines[b[1]][0] if len(b) > 1 else None
     print("TIMES %s: action logged at %s s, next boot's first userspace line at %s s (qemu time)"
           % (arch, t_act, b2))
-    excerpt(r"watchdog action logged", 3, 60, os.path.join(logdir, "leak.reset-excerpt.txt"))
+    write_reset_excerpt(l1, l2, os.path.join(logdir, "leak.reset-excerpt.txt"))
     # scenario 4: pull
     pull = os.path.join(logdir, "pull")
     try:
