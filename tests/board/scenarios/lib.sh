@@ -22,9 +22,11 @@ logset() {
 	done
 }
 # dump TAG BASE: the rotated set on the console, one BOARD-L line per line
+# (NUL bytes dropped: the console cannot carry them, busybox sed mangles
+# them; their count is printed)
 dump() {
-	echo "BOARD-DUMP-BEGIN $1"
-	logset "$2" | sed "s/^/BOARD-L $1 /"
+	echo "BOARD-DUMP-BEGIN $1 nul_bytes=$(logset "$2" | tr -cd '\000' | wc -c)"
+	logset "$2" | tr -d '\000' | sed "s/^/BOARD-L $1 /"
 	echo "BOARD-DUMP-END $1"
 }
 # wait_grep PATTERN "FILE..." TENTHS: until one FILE has PATTERN, at most
