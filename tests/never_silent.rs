@@ -1266,6 +1266,7 @@ fn textfile_path_taken_by_a_fifo_while_running_is_not_replaced() {
     let mut kids = Kids::default();
     kids.spawn(
         watch_self(&["--interval", "20ms", "--textfile", s(&tf)])
+            .args(["--log", s(&t.join("log"))])
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     );
@@ -1275,7 +1276,7 @@ fn textfile_path_taken_by_a_fifo_while_running_is_not_replaced() {
     );
     std::fs::remove_file(&tf).unwrap();
     mkfifo(&tf);
-    std::thread::sleep(Duration::from_millis(300)); // 15 samples
+    wait_samples(&t.join("log"), 15);
     assert!(
         std::fs::symlink_metadata(&tf)
             .unwrap()
@@ -1286,7 +1287,7 @@ fn textfile_path_taken_by_a_fifo_while_running_is_not_replaced() {
     let left: Vec<_> = std::fs::read_dir(t.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n != "m.prom")
+        .filter(|n| n != "m.prom" && n != "log")
         .collect();
     assert!(
         left.is_empty() || left.len() == 1,
