@@ -955,3 +955,43 @@ fn a_year_less_syslog_copy_of_an_unset_clock_is_no_boot() {
     assert!(block(&mine, "app").contains("lives=2 boots=2"), "{mine}");
     assert_eq!(stdout(&report(&[&b])), mine);
 }
+
+/// A board whose clock is never set boots the same way twice (the same first
+/// line, 1970 stamps), and its log is given twice: two boots, not one, not four.
+#[test]
+fn boots_of_a_clockless_board_and_copies_of_them() {
+    let t = TempDir::new("clockless");
+    let mut s = String::new();
+    for (boot, rate) in [(0u64, 10u64), (1, 0)] {
+        writeln!(
+            s,
+            "{} up=20.0 seq=1 event=start pid=300 name=app start=1500",
+            iso(20)
+        )
+        .unwrap();
+        for i in 0..300u64 {
+            let up = 20 + i * 600;
+            writeln!(
+                s,
+                "{} up={up}.{boot} seq={} pid=300 name=app VmRSS={}",
+                iso(up),
+                i + 1,
+                5000 + i * rate + boot
+            )
+            .unwrap();
+        }
+    }
+    let (a, b) = (t.join("memdog.log"), t.join("copy.log"));
+    std::fs::write(&a, &s).unwrap();
+    std::fs::write(&b, &s).unwrap();
+    let one = stdout(&report(&[&a]));
+    assert!(
+        block(&one, "app").contains("restarts=0 lives=2 boots=2"),
+        "{one}"
+    );
+    assert!(
+        verdict(&one, "app").starts_with("leak likely: VmRSS +60 kB/h"),
+        "{one}"
+    );
+    assert_eq!(stdout(&report(&[&b, &a])), one);
+}

@@ -49,6 +49,8 @@ pub const READ_BUF: usize = 8192;
 /// Two segments with boot times this close are the same boot (wall clock at
 /// 1 s, uptime at 0.1 s, and NTP slewing).
 pub const BOOT_TOL_S: i64 = 3;
+/// Lines that identify a copy of a stretch of log with an unset clock.
+const HEAD_LINES: u8 = 4;
 /// proc_memlog without date lines: the README loop's `sleep 600`.
 pub const MEMLOG_ASSUMED_S: i64 = 600;
 
@@ -74,6 +76,11 @@ struct Seg {
     /// boot time of the first line even with an unset clock, for ordering
     e_raw: i64,
     first_hash: u64,
+    /// the first HEAD_LINES lines, hashed together: copies of a stretch of a
+    /// boot whose clock was never set are told by them (two boots of a
+    /// deterministic board may share a first line, hardly four)
+    head_hash: u64,
+    head_lines: u8,
     parent: u16,
     boot: u16,
     /// the last own line with a set clock, (uptime, file offset), whose time
@@ -547,6 +554,10 @@ impl State {
                 {
                     s.last = key;
                     s.end = off + len + 1;
+                    if s.head_lines < HEAD_LINES {
+                        s.head_lines += 1;
+                        s.head_hash = s.head_hash.rotate_left(7) ^ parse::hash(m.payload);
+                    }
                     if own.is_some() {
                         // a set clock: the year says it (2001 and later)
                         let y = line.get(..4).and_then(parse::lead_u64).map_or(0, |v| v.0);
@@ -584,6 +595,8 @@ impl State {
                 e_last: ep,
                 e_raw: epoch.unwrap_or(0),
                 first_hash: parse::hash(m.payload),
+                head_hash: parse::hash(m.payload),
+                head_lines: 1,
                 parent: self.segs.len() as u16,
                 boot: 0,
                 pending: None,
@@ -657,8 +670,8 @@ impl State {
     }
 
     /// Join segments into boots: the same host and a boot time (wall -
-    /// uptime) within BOOT_TOL_S at either end; or exact copies (same first
-    /// line) of a segment whose clock was never set.
+    /// uptime) within BOOT_TOL_S at either end; or copies (the same first
+    /// HEAD_LINES lines) of a segment whose clock was never set.
     fn group_boots(&mut self) {
         // points (host, boot time, segment), sorted; neighbours within the tolerance join
         self.pts.clear();
@@ -688,6 +701,8 @@ impl State {
                     && a.host == b.host
                     && a.first == b.first
                     && a.first_hash == b.first_hash
+                    && a.head_lines == b.head_lines
+                    && a.head_hash == b.head_hash
                 {
                     self.union(i as u16, j as u16);
                 }
