@@ -835,7 +835,7 @@ fn oracle(w: &World, skipped: usize) -> String {
                 fixed2(v.r2)
             ),
         };
-        let life = match (v.life, v.level > Level::Flat) {
+        let life = match (v.life, v.level > Level::Flat && !t.system) {
             (Some(p), true) => format!(" (the life of pid {p})"),
             _ => String::new(),
         };

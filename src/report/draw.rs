@@ -104,7 +104,8 @@ fn verdict(l: &mut Line, t: &Target, v: &Verdict) {
             push_fixed2(l, v.r2);
         }
     }
-    if let (Some(pid), true) = (v.life, v.level > Level::Flat) {
+    // a life of the system or of a proc_memlog file has no pid to name
+    if let (Some(pid), true) = (v.life, v.level > Level::Flat && !t.system && !t.memlog) {
         l.push(b" (the life of pid ");
         l.push_u64(u64::from(pid));
         l.push(b")");

@@ -834,7 +834,10 @@ impl State {
         self.model.reset();
         self.model.chart_all = false;
         self.model.chart_keys(&keys);
+        // the same lines again: count their duplicates once
+        let dups = self.gather.duplicates;
         let _ = self.merge_all(files);
+        self.gather.duplicates = dups;
         self.model.finish();
     }
 
