@@ -685,6 +685,32 @@ fn sighup_removing_a_target_ends_its_lives_and_an_output_change_says_restart_nee
     assert!(kids.child(m).wait().unwrap().success());
 }
 
+/// A good SIGHUP reload that changes `interval` takes it: from 400 ms to
+/// 20 ms, 20 more samples come well within the 5 s the wait allows (at the
+/// old interval they would take 8 s).
+#[test]
+#[ignore = "daemon.rs: Sleeper::configure runs only in Sleeper::new; drive() never passes a reloaded config's interval/watchdog_kick to the pace, so a reload keeps the old interval (regression from aefdec8: aefdec8^ took it)"]
+fn sighup_with_a_new_interval_takes_it() {
+    let t = TempDir::new("ns-hupint");
+    let (log, cfg) = (t.join("log"), t.join("c.conf"));
+    let body = format!(
+        "log = {}\nfields = VmRSS\n[target me]\nself = yes\n",
+        s(&log)
+    );
+    write(&cfg, &format!("interval = 400ms\n{body}"));
+    let mut kids = Kids::default();
+    let m = kids.spawn(md().args(["run", "-c", s(&cfg)]).stderr(Stdio::null()));
+    wait_for(|| max_seq(&log_of(&log)) >= 1, "the first sample");
+    write(&cfg, &format!("interval = 20ms\n{body}"));
+    signal(m, libc::SIGHUP);
+    wait_for(|| !events(&log_of(&log), "reload").is_empty(), "the reload");
+    let at = max_seq(&log_of(&log));
+    wait_for(
+        || max_seq(&log_of(&log)) >= at + 20,
+        "20 samples at the new interval",
+    );
+}
+
 // --- 4 ---------------------------------------------------------------------
 
 /// `memdog run` says it (re)started, so a memdog restart is never taken for
