@@ -557,9 +557,12 @@ struct T {
     span: Option<(i64, i64)>,
 }
 
-fn oracle(w: &World, skipped: usize) -> String {
+fn oracle(w: &World, skipped: usize, only: &[String]) -> String {
     let mut targets: BTreeMap<(usize, bool, String), Vec<usize>> = BTreeMap::new();
     for (i, l) in w.lives.iter().enumerate() {
+        if !only.is_empty() && !only.contains(&l.target) {
+            continue;
+        }
         targets
             .entry((l.host, l.system, l.target.clone()))
             .or_default()
@@ -675,7 +678,7 @@ fn oracle(w: &World, skipped: usize) -> String {
         "memdog report: hosts={} targets={} lives={} boots={} lines={records} skipped={skipped}",
         hosts.len(),
         ts.len(),
-        w.lives.len(),
+        ts.iter().map(|t| t.lives.len()).sum::<usize>(),
         w.hosts.iter().map(|h| h.boots).sum::<usize>()
     )
     .unwrap();
@@ -844,8 +847,16 @@ fn oracle(w: &World, skipped: usize) -> String {
     s
 }
 
-fn report_of(dir: &TempDir, files: &[(String, Vec<u8>, Option<String>)]) -> (String, String, i32) {
+fn report_of(
+    dir: &TempDir,
+    files: &[(String, Vec<u8>, Option<String>)],
+    only: &[String],
+) -> (String, String, i32) {
     let mut args: Vec<String> = vec!["report".into()];
+    for o in only {
+        args.push("--target".into());
+        args.push(o.clone());
+    }
     let mut cur: Option<String> = None;
     for (name, bytes, flag) in files {
         let p = dir.join(name);
@@ -867,8 +878,19 @@ fn check(seed: u64) {
     let w = generate(seed);
     let f = files_of(&w, seed);
     let dir = TempDir::new("rmodel");
-    let (out, err, code) = report_of(&dir, &f.files);
-    let want = oracle(&w, f.damaged.len());
+    // every third world: --target for some of the targets there are
+    let mut only: Vec<String> = vec![];
+    if seed % 3 == 0 {
+        let names: BTreeSet<&String> = w.lives.iter().map(|l| &l.target).collect();
+        let mut r = Rng(seed ^ 0x7a7);
+        for n in names {
+            if r.chance(0.5) {
+                only.push(n.clone());
+            }
+        }
+    }
+    let (out, err, code) = report_of(&dir, &f.files, &only);
+    let want = oracle(&w, f.damaged.len(), &only);
     if out != want {
         let names: Vec<&str> = f.files.iter().map(|x| x.0.as_str()).collect();
         let diff: Vec<String> = want
@@ -932,7 +954,7 @@ proptest::proptest! {
         let mut in_order = f.files.clone();
         in_order.sort_by(|a, b| a.0.cmp(&b.0));
         let dir = TempDir::new("rperm");
-        let (base, _, code) = report_of(&dir, &in_order);
+        let (base, _, code) = report_of(&dir, &in_order, &[]);
         proptest::prop_assert_eq!(code, 0);
         let mut v = f.files.clone();
         let mut r = Rng(shuffle);
@@ -946,7 +968,7 @@ proptest::proptest! {
         let k = (at % v.len() as u64) as usize;
         split_file(&mut v, k, at >> 8);
         let dir2 = TempDir::new("rperm2");
-        let (other, err, _) = report_of(&dir2, &v);
+        let (other, err, _) = report_of(&dir2, &v, &[]);
         proptest::prop_assert!(other == base, "seed {}: differs\n--- in order\n{}--- permuted\n{}--- stderr\n{}", seed, base, other, err);
     }
 }
