@@ -2,8 +2,10 @@
 //! from argv; nothing is copied or allocated.
 
 use crate::num::is;
-use crate::num::parse_u64_prefix;
-use crate::proc::status::{vm_index, NFIELDS, VM_FIELDS};
+pub use crate::units::{
+    field_index, parse_duration_ms, Fields, ANON, EXTRA_FIELDS, FILE, HEAP, NTHREADSTACKS, STACK,
+    STACKS, THREADS,
+};
 
 /// How many --pid/--name/--pidfile a watch takes; a board watches a handful.
 /// Log files one `report` reads (a fleet: one per host and rotation); board
@@ -23,65 +25,6 @@ pub enum Spec<'a> {
     SelfPid,
     Name(&'a [u8]),
     Pidfile(&'a [u8]),
-}
-
-/// Fields besides the Vm*/Rss* ones; all but Threads come from /proc/PID/maps.
-pub const EXTRA_FIELDS: [&str; 7] = [
-    "Threads",
-    "heap",
-    "stack",
-    "stacks",
-    "nthreadstacks",
-    "anon",
-    "file",
-];
-pub const THREADS: usize = NFIELDS;
-pub const HEAP: usize = NFIELDS + 1;
-pub const STACK: usize = NFIELDS + 2;
-pub const STACKS: usize = NFIELDS + 3;
-pub const NTHREADSTACKS: usize = NFIELDS + 4;
-pub const ANON: usize = NFIELDS + 5;
-pub const FILE: usize = NFIELDS + 6;
-
-/// A set of fields, as bits: index < NFIELDS is a Vm*/Rss* field, then EXTRA_FIELDS.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fields(pub u32);
-
-impl Fields {
-    pub fn default_set() -> Fields {
-        let mut f = Fields(0);
-        for n in [
-            "VmRSS", "VmSize", "VmHWM", "RssAnon", "RssFile", "VmData", "VmSwap", "Threads", "heap",
-        ] {
-            if let Some(i) = field_index(n.as_bytes()) {
-                f.0 |= 1 << i;
-            }
-        }
-        f
-    }
-    pub fn has(self, i: usize) -> bool {
-        i < 32 && self.0 & (1 << i) != 0
-    }
-    /// True when a field needs /proc/PID/maps.
-    pub fn needs_maps(self) -> bool {
-        (HEAP..=FILE).any(|i| self.has(i))
-    }
-    pub fn name(i: usize) -> &'static str {
-        VM_FIELDS
-            .get(i)
-            .or_else(|| EXTRA_FIELDS.get(i.wrapping_sub(NFIELDS)))
-            .copied()
-            .unwrap_or("?")
-    }
-}
-
-pub fn field_index(name: &[u8]) -> Option<usize> {
-    vm_index(name).or_else(|| {
-        EXTRA_FIELDS
-            .iter()
-            .position(|f| f.as_bytes() == name)
-            .map(|i| i + NFIELDS)
-    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,25 +121,6 @@ pub struct UsageError<'a> {
 pub const DEFAULT_PROC: &[u8] = b"/proc";
 /// Snapshot's table is held in a fixed array; 64 rows fill a serial console.
 pub const MAX_TOP: usize = 64;
-
-/// `600s`, `10m`, `500ms`, `1h`, `2d` or bare seconds, 1 ms to 7 days.
-/// (Boards want seconds to minutes; milliseconds are for tests and soak runs.)
-pub fn parse_duration_ms(s: &[u8]) -> Option<u64> {
-    let (v, unit) = parse_u64_prefix(s)?;
-    if s.first().is_some_and(|b| !b.is_ascii_digit()) {
-        return None;
-    }
-    let mul = match unit {
-        kw if is(kw, b"ms") => 1,
-        kw if is(kw, b"") || is(kw, b"s") => 1000,
-        kw if is(kw, b"m") || is(kw, b"min") => 60_000,
-        kw if is(kw, b"h") => 3_600_000,
-        kw if is(kw, b"d") => 86_400_000,
-        _ => return None,
-    };
-    let ms = v.checked_mul(mul)?;
-    (1..=7 * 86_400_000).contains(&ms).then_some(ms)
-}
 
 pub fn parse<'a, I: Iterator<Item = &'a [u8]>>(args: I) -> Result<Command<'a>, UsageError<'a>> {
     let mut args = Argv {
@@ -364,8 +288,8 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
         let spec = match a {
             kw if is(kw, b"--log-size") => {
                 let v = args.value(a)?;
-                w.log_size = crate::config::parse_log_size(v)
-                    .ok_or_else(|| args.error(crate::config::LOG_SIZE_WORDS, v))?;
+                w.log_size = crate::units::parse_log_size(v)
+                    .ok_or_else(|| args.error(crate::units::LOG_SIZE_WORDS, v))?;
                 None
             }
             kw if is(kw, b"--syslog") => {
@@ -378,7 +302,7 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
             }
             kw if is(kw, b"--syslog-remote") => {
                 let v = args.value(a)?;
-                if crate::syslog::parse_ipv4_port(v).is_none() {
+                if crate::units::parse_ipv4_port(v).is_none() {
                     return args.fail("--syslog-remote needs a numeric IPv4 address and port, like 192.168.1.10:514", v);
                 }
                 w.syslog_remote = Some(v);
@@ -615,6 +539,7 @@ fn parse_snapshot<'a, I: Iterator<Item = &'a [u8]>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proc::status::NFIELDS;
 
     fn p(args: &[&'static str]) -> Result<Command<'static>, UsageError<'static>> {
         parse(args.iter().map(|a| a.as_bytes()))

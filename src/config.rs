@@ -3,10 +3,12 @@
 //! over a serial console; board-configs/default.conf documents every key.
 //! Unknown keys are errors: a typo must not silently disable a threshold.
 
-use crate::cli::{field_index, parse_duration_ms, Fields};
 use crate::num::is;
-use crate::num::{parse_u32, parse_u64, parse_u64_prefix, trim};
+use crate::num::{parse_u32, parse_u64, trim};
 use crate::policy::{Kind, Level, Op, Rule, MAX_SLOPE_RULES};
+use crate::units::{
+    field_index, parse_duration_ms, parse_log_size, signal_number, Fields, LOG_SIZE_WORDS,
+};
 
 /// Targets per config: a board watches a handful of daemons plus itself.
 pub const MAX_TARGETS: usize = 8;
@@ -217,46 +219,6 @@ fn yes_no(v: &[u8]) -> Result<bool, Bad<'_>> {
         kw if is(kw, b"no") || is(kw, b"false") || is(kw, b"off") || is(kw, b"0") => Ok(false),
         _ => bad("expected yes or no", v),
     }
-}
-
-/// `64k`, `1M`, `1G`, or bytes.
-pub fn parse_size(v: &[u8]) -> Option<u64> {
-    let (n, unit) = parse_u64_prefix(v)?;
-    let mul = match unit {
-        kw if is(kw, b"") => 1,
-        kw if is(kw, b"k") || is(kw, b"K") || is(kw, b"kB") || is(kw, b"KiB") => 1024,
-        kw if is(kw, b"M") || is(kw, b"MB") || is(kw, b"MiB") => 1024 * 1024,
-        kw if is(kw, b"G") || is(kw, b"GB") || is(kw, b"GiB") => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    n.checked_mul(mul)
-}
-
-/// A log file's size limit, the same for `--log-size` and `log_size =`:
-/// at least 1 KiB (a few lines), at most 1 GiB (a board's flash).
-pub const LOG_SIZE_WORDS: &str = "log size needs a size from 1k to 1G, like 64k or 1M";
-
-pub fn parse_log_size(v: &[u8]) -> Option<u64> {
-    parse_size(v).filter(|s| (1024..=1 << 30).contains(s))
-}
-
-pub fn signal_number(name: &[u8]) -> Option<i32> {
-    let n = name.strip_prefix(b"SIG").unwrap_or(name);
-    Some(match n {
-        kw if is(kw, b"TERM") => libc::SIGTERM,
-        kw if is(kw, b"KILL") => libc::SIGKILL,
-        kw if is(kw, b"HUP") => libc::SIGHUP,
-        kw if is(kw, b"INT") => libc::SIGINT,
-        kw if is(kw, b"QUIT") => libc::SIGQUIT,
-        kw if is(kw, b"ABRT") => libc::SIGABRT,
-        kw if is(kw, b"USR1") => libc::SIGUSR1,
-        kw if is(kw, b"USR2") => libc::SIGUSR2,
-        _ => {
-            return parse_u32(n)
-                .and_then(|v| i32::try_from(v).ok())
-                .filter(|&v| v > 0 && v < 65)
-        }
-    })
 }
 
 fn parse_actions<'a>(v: &'a [u8], system: bool, execs: &mut Execs) -> Result<Actions, Bad<'a>> {
@@ -675,7 +637,7 @@ impl Parser {
                 }
             }
             kw if is(kw, b"syslog_remote") => {
-                if crate::syslog::parse_ipv4_port(val).is_none() {
+                if crate::units::parse_ipv4_port(val).is_none() {
                     return bad("syslog_remote needs a numeric IPv4 address and port, like 192.168.1.10:514", val);
                 }
                 c.syslog_remote = Some(str_of(val)?)

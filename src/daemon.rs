@@ -936,7 +936,7 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
         let _ = w.specs.push(spec);
         // rules on maps fields need maps read even if not logged
         for r in t.rules.iter() {
-            if (crate::cli::HEAP..=crate::cli::FILE).contains(&usize::from(r.field)) {
+            if (crate::units::HEAP..=crate::units::FILE).contains(&usize::from(r.field)) {
                 w.fields.0 |= 1 << r.field;
             }
         }

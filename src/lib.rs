@@ -30,4 +30,5 @@ pub mod sample;
 pub mod snapshot;
 pub mod sys;
 pub mod syslog;
+pub mod units;
 pub mod watch;

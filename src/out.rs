@@ -548,7 +548,7 @@ pub fn attach_syslog(
         }
     }
     if let Some(r) = remote {
-        let Some((ip, port)) = crate::syslog::parse_ipv4_port(r) else {
+        let Some((ip, port)) = crate::units::parse_ipv4_port(r) else {
             return Err(exit::USAGE);
         };
         match crate::syslog::Syslog::remote(ip, port) {

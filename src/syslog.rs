@@ -18,20 +18,6 @@ pub struct Syslog {
     pub failed: u64,
 }
 
-/// `192.168.1.10:514` -> (address bytes, port)
-pub fn parse_ipv4_port(s: &[u8]) -> Option<([u8; 4], u16)> {
-    let colon = s.iter().rposition(|&b| b == b':')?;
-    let port = crate::num::parse_u32(s.get(colon + 1..)?).filter(|&p| p > 0 && p < 65536)? as u16;
-    let mut ip = [0u8; 4];
-    let mut n = 0;
-    for part in s.get(..colon)?.split(|&b| b == b'.') {
-        let v = crate::num::parse_u32(part).filter(|&v| v < 256)?;
-        *ip.get_mut(n)? = v as u8;
-        n += 1;
-    }
-    (n == 4).then_some((ip, port))
-}
-
 impl Syslog {
     /// The local syslog socket, e.g. /dev/log.
     pub fn local(path: &[u8]) -> Result<Syslog, sys::Errno> {
@@ -143,6 +129,7 @@ fn is_iso(ts: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::parse_ipv4_port;
 
     // the fields cut from the ISO text are those utc() computes, for every
     // month, one- and two-digit days and times

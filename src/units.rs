@@ -1,0 +1,138 @@
+//! The value words the command line and the config file both take: field
+//! names, durations, sizes, signal names, IP:PORT addresses. One place, so
+//! `--log-size 64k` and `log_size = 64k` can never mean different things.
+
+use crate::num::{is, parse_u32, parse_u64_prefix};
+use crate::proc::status::{vm_index, NFIELDS, VM_FIELDS};
+
+/// Fields besides the Vm*/Rss* ones; all but Threads come from /proc/PID/maps.
+pub const EXTRA_FIELDS: [&str; 7] = [
+    "Threads",
+    "heap",
+    "stack",
+    "stacks",
+    "nthreadstacks",
+    "anon",
+    "file",
+];
+pub const THREADS: usize = NFIELDS;
+pub const HEAP: usize = NFIELDS + 1;
+pub const STACK: usize = NFIELDS + 2;
+pub const STACKS: usize = NFIELDS + 3;
+pub const NTHREADSTACKS: usize = NFIELDS + 4;
+pub const ANON: usize = NFIELDS + 5;
+pub const FILE: usize = NFIELDS + 6;
+
+/// A set of fields, as bits: index < NFIELDS is a Vm*/Rss* field, then EXTRA_FIELDS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fields(pub u32);
+
+impl Fields {
+    pub fn default_set() -> Fields {
+        let mut f = Fields(0);
+        for n in [
+            "VmRSS", "VmSize", "VmHWM", "RssAnon", "RssFile", "VmData", "VmSwap", "Threads", "heap",
+        ] {
+            if let Some(i) = field_index(n.as_bytes()) {
+                f.0 |= 1 << i;
+            }
+        }
+        f
+    }
+    pub fn has(self, i: usize) -> bool {
+        i < 32 && self.0 & (1 << i) != 0
+    }
+    /// True when a field needs /proc/PID/maps.
+    pub fn needs_maps(self) -> bool {
+        (HEAP..=FILE).any(|i| self.has(i))
+    }
+    pub fn name(i: usize) -> &'static str {
+        VM_FIELDS
+            .get(i)
+            .or_else(|| EXTRA_FIELDS.get(i.wrapping_sub(NFIELDS)))
+            .copied()
+            .unwrap_or("?")
+    }
+}
+
+pub fn field_index(name: &[u8]) -> Option<usize> {
+    vm_index(name).or_else(|| {
+        EXTRA_FIELDS
+            .iter()
+            .position(|f| f.as_bytes() == name)
+            .map(|i| i + NFIELDS)
+    })
+}
+
+/// `600s`, `10m`, `500ms`, `1h`, `2d` or bare seconds, 1 ms to 7 days.
+/// (Boards want seconds to minutes; milliseconds are for tests and soak runs.)
+pub fn parse_duration_ms(s: &[u8]) -> Option<u64> {
+    let (v, unit) = parse_u64_prefix(s)?;
+    if s.first().is_some_and(|b| !b.is_ascii_digit()) {
+        return None;
+    }
+    let mul = match unit {
+        kw if is(kw, b"ms") => 1,
+        kw if is(kw, b"") || is(kw, b"s") => 1000,
+        kw if is(kw, b"m") || is(kw, b"min") => 60_000,
+        kw if is(kw, b"h") => 3_600_000,
+        kw if is(kw, b"d") => 86_400_000,
+        _ => return None,
+    };
+    let ms = v.checked_mul(mul)?;
+    (1..=7 * 86_400_000).contains(&ms).then_some(ms)
+}
+
+/// `64k`, `1M`, `1G`, or bytes.
+pub fn parse_size(v: &[u8]) -> Option<u64> {
+    let (n, unit) = parse_u64_prefix(v)?;
+    let mul = match unit {
+        kw if is(kw, b"") => 1,
+        kw if is(kw, b"k") || is(kw, b"K") || is(kw, b"kB") || is(kw, b"KiB") => 1024,
+        kw if is(kw, b"M") || is(kw, b"MB") || is(kw, b"MiB") => 1024 * 1024,
+        kw if is(kw, b"G") || is(kw, b"GB") || is(kw, b"GiB") => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(mul)
+}
+
+/// A log file's size limit, the same for `--log-size` and `log_size =`:
+/// at least 1 KiB (a few lines), at most 1 GiB (a board's flash).
+pub const LOG_SIZE_WORDS: &str = "log size needs a size from 1k to 1G, like 64k or 1M";
+
+pub fn parse_log_size(v: &[u8]) -> Option<u64> {
+    parse_size(v).filter(|s| (1024..=1 << 30).contains(s))
+}
+
+pub fn signal_number(name: &[u8]) -> Option<i32> {
+    let n = name.strip_prefix(b"SIG").unwrap_or(name);
+    Some(match n {
+        kw if is(kw, b"TERM") => libc::SIGTERM,
+        kw if is(kw, b"KILL") => libc::SIGKILL,
+        kw if is(kw, b"HUP") => libc::SIGHUP,
+        kw if is(kw, b"INT") => libc::SIGINT,
+        kw if is(kw, b"QUIT") => libc::SIGQUIT,
+        kw if is(kw, b"ABRT") => libc::SIGABRT,
+        kw if is(kw, b"USR1") => libc::SIGUSR1,
+        kw if is(kw, b"USR2") => libc::SIGUSR2,
+        _ => {
+            return parse_u32(n)
+                .and_then(|v| i32::try_from(v).ok())
+                .filter(|&v| v > 0 && v < 65)
+        }
+    })
+}
+
+/// `192.168.1.10:514` -> (address bytes, port)
+pub fn parse_ipv4_port(s: &[u8]) -> Option<([u8; 4], u16)> {
+    let colon = s.iter().rposition(|&b| b == b':')?;
+    let port = crate::num::parse_u32(s.get(colon + 1..)?).filter(|&p| p > 0 && p < 65536)? as u16;
+    let mut ip = [0u8; 4];
+    let mut n = 0;
+    for part in s.get(..colon)?.split(|&b| b == b'.') {
+        let v = crate::num::parse_u32(part).filter(|&v| v < 256)?;
+        *ip.get_mut(n)? = v as u8;
+        n += 1;
+    }
+    (n == 4).then_some((ip, port))
+}
