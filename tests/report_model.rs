@@ -880,7 +880,7 @@ fn check(seed: u64) {
     let dir = TempDir::new("rmodel");
     // every third world: --target for some of the targets there are
     let mut only: Vec<String> = vec![];
-    if seed % 3 == 0 {
+    if seed.is_multiple_of(3) {
         let names: BTreeSet<&String> = w.lives.iter().map(|l| &l.target).collect();
         let mut r = Rng(seed ^ 0x7a7);
         for n in names {
