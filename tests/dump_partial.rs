@@ -617,3 +617,128 @@ fn unreadable_pages_make_a_partial_dump() {
     );
     assert!(!raw.exists());
 }
+
+/// Model: random maps layouts (gaps, ---p, r--p, [vvar], files) in a fake
+/// proc root, a random `--region START-END` or `anon`, and a mem file that
+/// may end early (the process gone). The raw file must be exactly the
+/// readable selected bytes up to where memory ends, the exit code 5 exactly
+/// when something selected was not read, and the line's counts right.
+#[test]
+fn reading_matches_a_model_of_the_maps() {
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+    for seed in 1..=120u64 {
+        let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let t = TempDir::new(&format!("model{seed}"));
+        let root = t.join("proc");
+        let mut maps = String::new();
+        let mut at = 0x10000u64;
+        // (start, end, readable, anon, bytes)
+        let mut regions: Vec<(u64, u64, bool, bool, Vec<u8>)> = Vec::new();
+        for i in 0..1 + r.below(12) {
+            at += r.below(3) * 0x1000; // a gap, or adjacent
+            let len = (1 + r.below(4)) * 0x1000;
+            let (perms, path, readable, anon) = match r.below(5) {
+                0 => ("---p", "", false, false),
+                1 => ("r--p", "/lib/libx.so", true, false),
+                2 => ("r--p", "[vvar]", false, false),
+                _ => ("rw-p", "", true, true),
+            };
+            let inode = if path.starts_with('/') { 7 } else { 0 };
+            maps.push_str(&format!(
+                "{at:08x}-{:08x} {perms} 00000000 00:00 {inode} {path}\n",
+                at + len
+            ));
+            let bytes: Vec<u8> = (0..len)
+                .map(|j| (i as u8).wrapping_mul(31) ^ (j as u8) | 1)
+                .collect();
+            regions.push((at, at + len, readable, anon, bytes));
+            at += len;
+        }
+        let mem_end = if r.below(3) == 0 {
+            0x10000 + r.below(at - 0x10000)
+        } else {
+            u64::MAX
+        };
+        let data: Vec<(u64, Vec<u8>)> = regions
+            .iter()
+            .filter(|g| g.0 < mem_end)
+            .map(|g| (g.0, g.4[..(g.1.min(mem_end) - g.0) as usize].to_vec()))
+            .collect();
+        let refs: Vec<(u64, &[u8])> = data.iter().map(|(a, d)| (*a, d.as_slice())).collect();
+        fake(&root, &maps, &refs);
+        let (region, lo, hi, anon_only) = if r.below(3) == 0 {
+            ("anon".to_string(), 0, u64::MAX, true)
+        } else {
+            let lo = r.below(at + 0x1000);
+            let hi = lo + 1 + r.below(at + 0x2000 - lo);
+            (format!("{lo:x}-{hi:x}"), lo, hi, false)
+        };
+        // the model
+        let mut want = Vec::new();
+        let (mut wanted, mut nregions, mut partial) = (0u64, 0u64, false);
+        for (s, e, readable, anon, bytes) in &regions {
+            if !readable || (anon_only && !anon) {
+                continue;
+            }
+            let (a, b) = ((*s).max(lo), (*e).min(hi));
+            if a >= b || partial {
+                if a < b {
+                    wanted += b - a;
+                    nregions += 1;
+                }
+                continue;
+            }
+            wanted += b - a;
+            nregions += 1;
+            let got_end = b.min(mem_end.max(a));
+            want.extend_from_slice(&bytes[(a - s) as usize..(got_end - s) as usize]);
+            if got_end < b {
+                partial = true;
+            }
+        }
+        let raw = t.join("out.raw");
+        let o = memdog(&[
+            "dump",
+            "42",
+            "--proc-root",
+            root.to_str().unwrap(),
+            "--region",
+            &region,
+            "--raw",
+            raw.to_str().unwrap(),
+            "--quiet",
+        ]);
+        let err = stderr(&o);
+        let ctx = format!("seed {seed} region {region} mem_end {mem_end:x}\n{maps}{err}");
+        if wanted == 0 {
+            assert_eq!(o.status.code(), Some(3), "{ctx}");
+            continue;
+        }
+        let file = if partial {
+            t.join("out.raw.partial")
+        } else {
+            raw.clone()
+        };
+        assert_eq!(o.status.code(), Some(if partial { 5 } else { 0 }), "{ctx}");
+        assert_eq!(std::fs::read(&file).unwrap(), want, "{ctx}");
+        if partial {
+            // regions after the end are counted in "of" and "regions" too
+            let line = format!(
+                "read {} of {wanted} bytes in {nregions} regions",
+                want.len()
+            );
+            assert!(err.contains(&line), "{line}\n{ctx}");
+            assert!(!raw.exists());
+        } else {
+            assert_eq!(err, "", "{ctx}");
+        }
+    }
+}

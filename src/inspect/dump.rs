@@ -382,7 +382,7 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
         Ok(fd) => fd,
         Err(e) => {
             mem_error(e);
-            return if e.0 == libc::ENOENT {
+            return if e.0 == libc::ENOENT || e.0 == libc::ESRCH {
                 exit::NOT_FOUND
             } else {
                 exit::DENIED
@@ -450,10 +450,9 @@ fn dump_with(o: DumpOpts, table: Option<&mut Table>) -> i32 {
         for_each_line(&mut maps, &mut buf, |line| {
             let Some(m) = parse_line(line) else { return };
             let c = cls.classify(&m);
-            if r.stop.is_some()
-                || r.capped_stop
-                || !selected(o.region, c, m.perms, m.path, guarded_are_stacks)
-            {
+            // after a stop, selected regions are still counted (the line's
+            // "of W bytes in R regions" is what was meant to be read)
+            if r.capped_stop || !selected(o.region, c, m.perms, m.path, guarded_are_stacks) {
                 return;
             }
             let (a, b) = match o.region {
