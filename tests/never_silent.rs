@@ -711,6 +711,35 @@ fn sighup_with_a_new_interval_takes_it() {
     );
 }
 
+/// A SIGHUP reload whose textfile cannot be written (its directory is
+/// missing) must say so in the log (a textfile at start is checked and
+/// refused); a silent `status=ok` leaves the exporter reading nothing.
+#[test]
+#[ignore = "daemon.rs drive(): a reloaded config's textfile is used without out::check_textfile; with its directory missing the reload says status=ok and no textfile is ever written, with no line about it"]
+fn sighup_with_an_unusable_textfile_says_so() {
+    let t = TempDir::new("ns-huptf");
+    let (log, cfg) = (t.join("log"), t.join("c.conf"));
+    let body = format!(
+        "interval = 30ms\nlog = {}\n[target me]\nself = yes\n",
+        s(&log)
+    );
+    write(&cfg, &body);
+    let mut kids = Kids::default();
+    let m = kids.spawn(md().args(["run", "-c", s(&cfg)]).stderr(Stdio::null()));
+    wait_for(|| max_seq(&log_of(&log)) >= 1, "the first sample");
+    let tf = t.join("nodir/m.prom");
+    write(&cfg, &format!("textfile = {}\n{body}", s(&tf)));
+    signal(m, libc::SIGHUP);
+    wait_for(|| !events(&log_of(&log), "reload").is_empty(), "the reload");
+    wait_samples(&log, 5);
+    let ls = log_of(&log);
+    assert!(
+        ls.iter().any(|l| l.values().any(|v| v.contains(s(&tf)))),
+        "no line names the unusable textfile: {:?}",
+        events(&ls, "reload")
+    );
+}
+
 // --- 4 ---------------------------------------------------------------------
 
 /// `memdog run` says it (re)started, so a memdog restart is never taken for
