@@ -1,6 +1,6 @@
 # Cross builds for boards: included by the top-level Makefile.
 #   make cross       stripped static binaries -> dist/<target>/memdog
-#   make size        size/static/no-malloc table; fails over 64 KiB or on any allocator symbol
+#   make size        size/static/no-malloc table; fails over a budget (cross/size.sh) or on any allocator symbol
 #   make size-modules  code bytes per memdog module and target
 #   make cross-test  library unit tests under qemu (armv7, big-endian mips, aarch64:
 #                    the bare system calls of each ABI) and
