@@ -821,6 +821,8 @@ pub trait Pace {
     }
     /// Wait for the next sample; Some ends this config's run.
     fn wait(&mut self, rt: &mut Runtime, sink: &mut Sink, seq: u64) -> Option<Outcome>;
+    /// A reload brought a new config (its interval, its watchdog kick).
+    fn configure(&mut self, _cfg: &Config) {}
 }
 
 /// The daemon's pace: CLOCK_MONOTONIC deadlines `interval` apart (no drift,
@@ -855,6 +857,10 @@ impl Sleeper {
 }
 
 impl Pace for Sleeper {
+    fn configure(&mut self, cfg: &Config) {
+        Sleeper::configure(self, cfg);
+    }
+
     fn wait(&mut self, rt: &mut Runtime, sink: &mut Sink, seq: u64) -> Option<Outcome> {
         if self.count.is_some_and(|c| seq >= c) || sink.broken {
             return Some(Outcome::Stop);
@@ -1106,7 +1112,22 @@ pub fn drive(
         l.kv_secs(b"up", s.up_ns);
         l.kv(b"seq", s.seq);
         sink.reopen();
-        match load(path, base) {
+        let loaded = load(path, base).and_then(|new| {
+            // a new textfile path is checked as at start; a bad one keeps the old config
+            match new.textfile.as_deref() {
+                Some(tf) if new.textfile != cfg.textfile => match out::textfile_problem(tf) {
+                    Some(why) => Err(ConfigError {
+                        line: 0,
+                        msg: why,
+                        got: heapless::Vec::from_slice(tf.get(..tf.len().min(48)).unwrap_or(&[]))
+                            .unwrap_or_default(),
+                    }),
+                    None => Ok(new),
+                },
+                _ => Ok(new),
+            }
+        });
+        match loaded {
             Ok(new) => {
                 remap(cfg, &new, rt);
                 let restart = cfg.log != new.log
@@ -1116,6 +1137,7 @@ pub fn drive(
                     || cfg.syslog_remote != new.syslog_remote
                     || cfg.watchdog != new.watchdog;
                 *cfg = new;
+                pace.configure(cfg);
                 rt.dry_run = rt.dry_run_flag || cfg.dry_run;
                 l.push(b" event=reload status=ok");
                 if restart {
@@ -1231,6 +1253,12 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
         }
     }
     let dry_run = opts.dry_run || cfg.dry_run;
+    if opts.daemonize && cfg.log.is_none() && cfg.syslog.is_none() && cfg.syslog_remote.is_none() {
+        out::error(&[
+            b"--daemonize puts stdout on /dev/null: set log = FILE (or syslog = yes) in the config, or every warn and crit is lost",
+        ]);
+        return exit::USAGE;
+    }
     // the pidfile first: a second instance is told so, before it touches the log
     let pidfile = opts.pidfile.map(|p| absolute(p, cwd.as_ref()));
     let created = pidfile

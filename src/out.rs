@@ -480,27 +480,22 @@ pub fn open_log(sink: &mut Sink, log: Option<&[u8]>, limit: u64, files: u32) -> 
     })
 }
 
-/// A textfile path must be a plain file (it is replaced every sample) in a
-/// directory that exists: a device node, a symlink or a missing directory
-/// is one clear error at start.
-pub fn check_textfile(path: &[u8]) -> Result<(), i32> {
-    let p = PathBuf::from(path);
-    match sys::fs::lstat(&p) {
-        Ok(st) if st.kind() == sys::fs::Kind::Regular => return Ok(()),
+/// What is wrong with a textfile path, if anything: it must be a plain file
+/// (it is replaced every sample) in a directory that exists.
+pub fn textfile_problem(path: &[u8]) -> Option<&'static str> {
+    match sys::fs::lstat(&PathBuf::from(path)) {
+        Ok(st) if st.kind() == sys::fs::Kind::Regular => return None,
         Ok(st) => {
-            error(&[
-                b"cannot use textfile ",
-                path,
-                b": it is ",
-                st.kind().word(),
-                b"; a textfile is replaced every sample, so give a plain file path",
-            ]);
-            return Err(exit::FAILURE);
+            use sys::fs::Kind;
+            return Some(match st.kind() {
+                Kind::Symlink => "it is a symlink (refused, like the log's)",
+                Kind::CharDevice => "it is a character device; a textfile is replaced every sample, so give a plain file path",
+                Kind::Fifo => "it is a FIFO; a textfile is replaced every sample, so give a plain file path",
+                Kind::BlockDevice => "it is a block device; a textfile is replaced every sample, so give a plain file path",
+                _ => "it is not a plain file; a textfile is replaced every sample, so give a plain file path",
+            });
         }
-        Err(e) if e.0 != libc::ENOENT => {
-            error(&[b"cannot use textfile ", path, b": ", e.text().as_bytes()]);
-            return Err(exit::FAILURE);
-        }
+        Err(e) if e.0 != libc::ENOENT => return Some(e.text()),
         Err(_) => {}
     }
     let dir = match path.iter().rposition(|&b| b == b'/') {
@@ -509,15 +504,19 @@ pub fn check_textfile(path: &[u8]) -> Result<(), i32> {
         None => b".",
     };
     match sys::fs::lstat(&PathBuf::from(dir)) {
-        Ok(st) if st.kind() == sys::fs::Kind::Directory => Ok(()),
-        _ => {
-            error(&[
-                b"cannot use textfile ",
-                path,
-                b": its directory ",
-                dir,
-                b" does not exist (create it, e.g. mkdir -p, or fix the path)",
-            ]);
+        Ok(st) if st.kind() == sys::fs::Kind::Directory => None,
+        _ => Some(
+            "the textfile's directory does not exist (create it, e.g. mkdir -p, or fix the path)",
+        ),
+    }
+}
+
+/// [`textfile_problem`] as one clear error at start.
+pub fn check_textfile(path: &[u8]) -> Result<(), i32> {
+    match textfile_problem(path) {
+        None => Ok(()),
+        Some(why) => {
+            error(&[b"cannot use textfile ", path, b": ", why.as_bytes()]);
             Err(exit::FAILURE)
         }
     }

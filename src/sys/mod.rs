@@ -86,6 +86,12 @@ impl Errno {
             libc::EADDRNOTAVAIL => "EADDRNOTAVAIL: address not available on this host",
             libc::ENETUNREACH => "ENETUNREACH: network unreachable",
             libc::EMSGSIZE => "EMSGSIZE: message too long",
+            libc::ENOTSUP => {
+                "ENOTSUP: not a plain file (a device node or FIFO where memdog writes a file)"
+            }
+            libc::EMLINK => {
+                "EMLINK: the file has other hard links (refused: not memdog's own file)"
+            }
             libc::EPROTOTYPE => {
                 "EPROTOTYPE: wrong socket type (a stream socket where a datagram one was expected?)"
             }
@@ -275,12 +281,23 @@ pub fn open_write(path: &PathBuf) -> Result<Fd, Errno> {
 
 /// Replace a small file's contents and fsync it (the reset-reason file:
 /// written just before the board is reset, so it must reach the flash).
+/// Only a plain file with no other name is rewritten: O_NOFOLLOW stops
+/// symlinks, not hard links (boards often lack fs.protected_hardlinks), and
+/// a FIFO there must not block the watchdog action.
 pub fn write_file_synced(path: &PathBuf, data: &[u8]) -> Result<(), Errno> {
     let fd = Fd::open(
         path,
-        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
         0o644,
     )?;
+    let st = fs::fstat(&fd)?;
+    if st.kind() != fs::Kind::Regular {
+        return Err(Errno(libc::ENOTSUP));
+    }
+    if st.nlink > 1 {
+        return Err(Errno(libc::EMLINK));
+    }
+    fs::truncate_to_zero(&fd)?;
     write_all(fd.0, data)?;
     fd.fsync()
 }
@@ -636,7 +653,9 @@ pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<(), Errno> {
 /// Read a whole small file into `buf`. Returns the bytes read and whether
 /// the file was longer than the buffer (the rest is left unread).
 pub fn read_file<'a>(path: &PathBuf, buf: &'a mut [u8]) -> Result<(&'a [u8], bool), Errno> {
-    let mut fd = Fd::open_read(path)?;
+    // non-blocking: a FIFO where a pidfile should be reads empty at once
+    // instead of stopping the daemon (and its watchdog kicks) in open(2)
+    let mut fd = fs::open_read_nonblock(path)?;
     let mut len = 0;
     while len < buf.len() {
         let n = embedded_io::Read::read(&mut fd, &mut buf[len..])?;
