@@ -417,9 +417,9 @@ fn stdin_is_pipe() -> bool {
 
 /// The host of one memdog message: `--host` for its file, else a `host=`
 /// field, else the syslog wrapper's.
-fn host_of<'a>(m: &Msg<'a>) -> &'a [u8] {
+fn host_of<'a>(m: &Msg<'a>, after_key: &'a [u8]) -> &'a [u8] {
     // a `host=` field right after `seq=` (where memdog would put it)
-    if let Some(v) = parse::after_key(m.payload).and_then(|r| r.strip_prefix(b" host=")) {
+    if let Some(v) = after_key.strip_prefix(b" host=") {
         let n = parse::memchr(b' ', v).unwrap_or(v.len());
         return v.get(..n).unwrap_or(&[]);
     }
@@ -519,7 +519,7 @@ impl State {
                     }
                 },
             };
-            let Some(key) = parse::key(m.payload) else {
+            let Some((key, after)) = parse::key_rest(m.payload) else {
                 // damaged lines inside a segment are counted by the merge
                 let l = Vec::<u8, READ_BUF>::from_slice(line).unwrap_or_default();
                 self.skips.add(&l);
@@ -528,7 +528,7 @@ impl State {
             let host = if forced_host != NONE16 {
                 forced_host
             } else {
-                let hn = host_of(&m);
+                let hn = host_of(&m, after);
                 let hn: Name = model::name(hn);
                 self.host_index(&hn)
             };
@@ -966,13 +966,13 @@ impl State {
                     _ => continue,
                 },
             };
-            let Some(key) = parse::key(m.payload) else {
+            let Some((key, after)) = parse::key_rest(m.payload) else {
                 continue;
             };
             let host_ok = if forced != NONE16 {
                 true
             } else {
-                let h = host_of(&m);
+                let h = host_of(&m, after);
                 self.model
                     .hosts
                     .get(s.host as usize)
@@ -1105,14 +1105,14 @@ impl State {
                 }
                 Kind::Other => continue,
             };
-            let Some(key) = parse::key(m.payload) else {
+            let Some((key, after)) = parse::key_rest(m.payload) else {
                 self.skips.add(&line);
                 continue;
             };
             let host = match forced {
                 Some(h) => h,
                 None => {
-                    let hn = model::name(host_of(&m));
+                    let hn = model::name(host_of(&m, after));
                     self.host_index(&hn)
                 }
             };
@@ -1162,13 +1162,24 @@ const fn pack(k: &[u8]) -> u64 {
     if k.len() > 8 {
         return 0;
     }
-    let mut v: u64 = 0;
+    let mut w = [0u8; 8];
     let mut i = 0;
     while i < k.len() {
-        v |= (k[i] as u64) << (8 * i);
+        w[i] = k[i];
         i += 1;
     }
-    v | ((k.len() as u64) << 60)
+    u64::from_le_bytes(w) ^ ((k.len() as u64) << 59)
+}
+
+/// [`pack`] at run time: one copy, no loop over the bytes.
+#[inline]
+fn pack_rt(k: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    match (w.get_mut(..k.len()), k.len() <= 8) {
+        (Some(d), true) => d.copy_from_slice(k),
+        _ => return 0,
+    }
+    u64::from_le_bytes(w) ^ ((k.len() as u64) << 59)
 }
 
 const K_UP: u64 = pack(b"up");
@@ -1222,7 +1233,7 @@ pub fn record(p: &[u8]) -> Option<Rec> {
         }
         let num = || digits(v);
         // keys as packed integers: no memcmp call per key
-        let (slot, sys) = match pack(k) {
+        let (slot, sys) = match pack_rt(k) {
             K_UP | K_SEQ => return,
             K_MEMINFO => {
                 system = v.is_empty() && !q;

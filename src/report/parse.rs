@@ -423,7 +423,7 @@ pub fn after_key(p: &[u8]) -> Option<&[u8]> {
     key_rest(p).map(|(_, r)| r)
 }
 
-fn key_rest(p: &[u8]) -> Option<((u64, u64), &[u8])> {
+pub fn key_rest(p: &[u8]) -> Option<((u64, u64), &[u8])> {
     if p.get(..3)? != b"up=" {
         return None;
     }
