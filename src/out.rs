@@ -36,6 +36,10 @@ pub struct LogFile {
     /// the live file was deleted or renamed and a new one opened, or it
     /// was emptied because path.1 is not ours to rotate onto: say so
     pub reopened: Option<&'static [u8]>,
+    /// a stream (a slow serial console) took part of a line: the rest of
+    /// that line, written before anything else, so the console only ever
+    /// shows whole lines in order
+    tail: heapless::Vec<u8, { crate::line::LINE_CAP }>,
 }
 
 /// Why a log cannot be used, for one clear line at start.
@@ -169,8 +173,57 @@ impl LogFile {
         }
     }
 
+    /// A device node or FIFO, non-blocking: a partial write leaves the rest
+    /// of its line in `tail`, finished before any later line; the lines
+    /// after it are dropped (counted by the caller). The cut line counts as
+    /// written: it is delivered whole, later.
+    fn write_stream(&mut self, data: &[u8]) -> (u64, Result<(), Errno>) {
+        let Some(fd) = self.fd.as_ref() else {
+            return (0, Err(Errno(libc::EBADF)));
+        };
+        if !self.tail.is_empty() {
+            match sys::fs::write_once(fd, &self.tail) {
+                Ok(n) if n == self.tail.len() => self.tail.clear(),
+                Ok(n) => {
+                    let rest = self.tail.get(n..).unwrap_or(&[]);
+                    let mut t = heapless::Vec::new();
+                    let _ = t.extend_from_slice(rest);
+                    self.tail = t;
+                    return (0, Err(Errno(libc::EAGAIN)));
+                }
+                Err(e) => return (0, Err(e)),
+            }
+        }
+        let lines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
+        match sys::fs::write_once(fd, data) {
+            Ok(n) if n == data.len() => (lines(data), Ok(())),
+            Ok(n) => {
+                let (sent, rest) = data.split_at(n.min(data.len()));
+                let mut done = lines(sent);
+                if !sent.ends_with(b"\n") && !sent.is_empty() {
+                    let end = rest
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(rest.len(), |i| i + 1);
+                    if self
+                        .tail
+                        .extend_from_slice(rest.get(..end).unwrap_or(&[]))
+                        .is_ok()
+                    {
+                        done += 1;
+                    }
+                }
+                (done, Err(Errno(libc::EAGAIN)))
+            }
+            Err(e) => (0, Err(e)),
+        }
+    }
+
     /// Write whole lines; returns how many lines of `data` were written.
     fn write(&mut self, data: &[u8]) -> (u64, Result<(), Errno>) {
+        if self.stream && self.fd.is_some() {
+            return self.write_stream(data);
+        }
         self.check_live();
         if self.fd.is_none() {
             if let Err(e) = self.reopen_at(false) {
@@ -312,6 +365,7 @@ impl Sink {
             stream,
             ino,
             reopened: None,
+            tail: heapless::Vec::new(),
         };
         if !stream {
             for k in 1..f.files {

@@ -4,7 +4,7 @@
 //! and to refuse a second writer (flock on the log and the pidfile).
 
 use super::raw::nr;
-use super::{cstr, sys3, sys4, Errno, Fd, PathBuf, CWD};
+use super::{cstr, raw_write, sys3, sys4, Errno, Fd, PathBuf, CWD};
 
 /// The parts of struct stat that memdog reads: the type and permission
 /// bits, the inode and the link count (0 once the file is deleted).
@@ -180,4 +180,10 @@ pub fn open_stream(path: &PathBuf, fifo: bool) -> Result<Fd, Errno> {
 /// symlink to one) given as a config opens at once, and fstat says what it is.
 pub fn open_read_nonblock(path: &PathBuf) -> Result<Fd, Errno> {
     Fd::open(path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC, 0)
+}
+
+/// One write(2): how many bytes went (a non-blocking tty or pipe may take
+/// part of a buffer).
+pub fn write_once(fd: &Fd, b: &[u8]) -> Result<usize, Errno> {
+    raw_write(fd.0, b)
 }
