@@ -122,6 +122,17 @@ def write_reset_excerpt(l1, l2, out):
             f.write("    " + s + "\n")
 
 
+def leaker_verdict(out):
+    """The verdict line of the leaker's section of a report."""
+    sec = None
+    for line in out.splitlines():
+        if line.startswith("== "):
+            sec = line.split()[1]
+        elif sec == "leaker" and line.strip().startswith("verdict:"):
+            return line.strip()
+    return ""
+
+
 def report_verdict(files):
     if not os.access(host_memdog, os.X_OK):
         return 127, "no host binary " + host_memdog
@@ -242,13 +253,13 @@ def scenario_leak():
     rc, out = report_verdict([os.path.join(scpdir, n) for n in names] or [serial])
     with open(os.path.join(pull, "report.txt"), "w") as f:
         f.write(out)
-    v = [s.strip() for s in out.splitlines() if "verdict" in s]
+    v = leaker_verdict(out)
     check("host memdog report on the scp copy: leak verdict for leaker",
-          rc == 0 and any("leak likely" in s for s in v), "; ".join(v) or out[:300])
+          rc == 0 and v.startswith("verdict: leak likely: VmRSS +"), v or out[:300])
     rc, out = report_verdict([serial])
-    v = [s.strip() for s in out.splitlines() if "verdict" in s]
-    check("host memdog report on the serial copy: leak verdict",
-          rc == 0 and any("leak likely" in s for s in v), "; ".join(v) or out[:300])
+    v = leaker_verdict(out)
+    check("host memdog report on the serial copy: leak verdict for leaker",
+          rc == 0 and v.startswith("verdict: leak likely: VmRSS +"), v or out[:300])
     try:
         mlog = open(os.path.join(pull, "memdog-log.log"), errors="replace").read()
     except OSError:
