@@ -12,8 +12,11 @@
 CROSS_TARGETS ?= armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl \
                  mips-unknown-linux-musl mipsel-unknown-linux-musl \
                  x86_64-unknown-linux-musl armv5te-unknown-linux-musleabi
-# Board builds leave out `report` (a host-side tool for pulled logs, with its
-# float and SVG code: 15-26 KB of the binary); CROSS_FEATURES=report puts it back.
+# Board builds leave out the PC-side and interactive tools (Cargo.toml's
+# features): `report` and `dump --diff` (for pulled logs and dumps, with
+# float and SVG code: 15-26 KB of the binary), `snapshot`, `maps` and
+# `dump --top` (7 KB on armv7); each answers with a one-line hint.
+# CROSS_FEATURES="report snapshot maps dump-top" puts them back.
 CROSS_FEATURES ?=
 CROSS_FEATURE_ARGS := --no-default-features $(if $(CROSS_FEATURES),--features $(CROSS_FEATURES))
 CROSS_TEST_TARGETS ?= armv7-unknown-linux-musleabihf mips-unknown-linux-musl aarch64-unknown-linux-musl

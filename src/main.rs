@@ -22,6 +22,20 @@ fn help() {
     let _ = sys::write_all(sys::STDOUT, text.get(..n).unwrap_or(&[]));
 }
 
+/// A subcommand that this build leaves out (a cargo feature, docs/size.md):
+/// one line saying where to run it, and the usage exit code.
+#[cfg(not(all(
+    feature = "report",
+    feature = "snapshot",
+    feature = "maps",
+    feature = "dump-top"
+)))]
+#[inline(never)]
+fn left_out(hint: &[u8]) -> c_int {
+    out::error(&[hint]);
+    exit::USAGE
+}
+
 // the C runtime calls this; argv is only read through sys::Args
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
@@ -41,7 +55,10 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
             exit::OK
         }
         Ok(Command::Watch(w)) => memdog::watch::run(w),
+        #[cfg(feature = "snapshot")]
         Ok(Command::Snapshot(s)) => memdog::snapshot::run(s),
+        #[cfg(not(feature = "snapshot"))]
+        Ok(Command::Snapshot(_)) => left_out(b"snapshot is not in this board build (make cross CROSS_FEATURES=snapshot puts it back); per process: memdog watch --name NAME --count 1"),
         Ok(Command::Check(path)) => memdog::daemon::check(path),
         #[cfg(feature = "report")]
         Ok(Command::Report {
@@ -52,14 +69,18 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         }) => memdog::report::run(&files, svg, csv, &targets),
         #[cfg(not(feature = "report"))]
         Ok(Command::Report { .. }) => {
-            out::error(&[b"report is not in this board build: copy the log to a PC and run memdog report there"]);
-            exit::USAGE
+            left_out(b"report is not in this board build: copy the log to a PC and run memdog report there")
         }
+        #[cfg(feature = "maps")]
         Ok(Command::Maps {
             pid,
             rss,
             proc_root,
         }) => memdog::inspect::maps(proc_root, pid, rss),
+        #[cfg(not(feature = "maps"))]
+        Ok(Command::Maps { .. }) => left_out(b"maps is not in this board build: copy /proc/PID/maps (smaps for --rss) to DIR/PID/ on a PC and run memdog maps PID --proc-root DIR there"),
+        #[cfg(not(feature = "dump-top"))]
+        Ok(Command::Dump(d)) if d.top.is_some() && d.diff.is_none() => left_out(b"dump --top is not in this board build: save the dump with --raw FILE, copy it to a PC and run memdog dump --diff /dev/null FILE there"),
         Ok(Command::Dump(d)) => match d.diff {
             Some((old, new)) => memdog::inspect::diff(old, new, d.min_len, d.top.unwrap_or(20)),
             None => memdog::inspect::dump(memdog::inspect::DumpOpts {
@@ -69,7 +90,10 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
                 min_len: d.min_len,
                 raw: d.raw,
                 max_bytes: if d.quiet { 0 } else { d.max_bytes },
+                #[cfg(feature = "dump-top")]
                 top: d.top,
+                #[cfg(not(feature = "dump-top"))]
+                top: None,
                 status_fd: d.status_fd,
             }),
         },

@@ -337,7 +337,7 @@ fn selected(want: Region, c: Class, perms: [u8; 4], path: &[u8], guarded_are_sta
 // share one frame, and stack probes touch all of it (RSS)
 #[inline(never)]
 pub fn dump(o: DumpOpts) -> i32 {
-    if o.top.is_some() {
+    if cfg!(feature = "dump-top") && o.top.is_some() {
         dump_counting(o)
     } else {
         dump_with(o, None)
