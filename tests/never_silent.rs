@@ -1278,10 +1278,25 @@ fn foreign_files_at_rotation_names_after_start_are_never_replaced() {
     );
     wait_for(|| max_seq(&log_of(&log)) >= 1, "samples");
     // (a rotation may already have made them: ours to remove)
-    let _ = std::fs::remove_file(t.join("log.2"));
-    mkfifo(&t.join("log.2"));
-    let _ = std::fs::remove_file(t.join("log.1"));
-    std::os::unix::fs::symlink(&precious, t.join("log.1")).unwrap();
+    wait_for(
+        || {
+            let _ = std::fs::remove_file(t.join("log.2"));
+            Command::new("mkfifo")
+                .arg(t.join("log.2"))
+                .stderr(Stdio::null())
+                .status()
+                .unwrap()
+                .success()
+        },
+        "a FIFO at log.2",
+    );
+    wait_for(
+        || {
+            let _ = std::fs::remove_file(t.join("log.1"));
+            std::os::unix::fs::symlink(&precious, t.join("log.1")).is_ok()
+        },
+        "a symlink at log.1",
+    );
     // ~300 bytes a sample: 40 samples are 6 times the 2k log_size
     wait_samples(&log, 40);
     let l1 = std::fs::symlink_metadata(t.join("log.1")).unwrap();
