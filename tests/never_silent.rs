@@ -1902,6 +1902,41 @@ fn exit_waits_for_running_actions_up_to_exec_timeout() {
     }
 }
 
+/// While exit waits for a running action (up to exec_timeout), the
+/// watchdog is still fed: a clean stop must not reset the board because a
+/// hook hangs (a hardware timeout shorter than exec_timeout would).
+#[test]
+#[ignore = "daemon.rs Runtime::finish_children: no kick while waiting for children at exit; with exec_timeout 2s and watchdog_kick 100ms not one kick in the 2 s (default exec_timeout 10s)"]
+fn watchdog_is_fed_while_exit_waits_for_actions() {
+    let t = TempDir::new("ns-wdexit");
+    let (log, cfg, dev) = (t.join("log"), t.join("c.conf"), t.join("watchdog"));
+    write(&dev, "");
+    write(
+        &cfg,
+        &format!(
+            "interval = 50ms\nlog = {}\nwatchdog_device = {}\nwatchdog_kick = 100ms\n\
+             exec_timeout = 2s\ncooldown = 1h\n[target me]\nself = yes\nwarn = VmRSS > 1\n\
+             on_warn = exec /bin/sleep 100\n",
+            s(&log),
+            s(&dev)
+        ),
+    );
+    let mut kids = Kids::default();
+    let m = kids.spawn(md().args(["run", "-c", s(&cfg)]).stderr(Stdio::null()));
+    wait_for(
+        || !events(&log_of(&log), "action").is_empty(),
+        "the hook running",
+    );
+    let before = std::fs::read(&dev).unwrap().len();
+    signal(m, libc::SIGTERM);
+    assert!(kids.child(m).wait().unwrap().success());
+    let fed = std::fs::read(&dev).unwrap();
+    assert_eq!(fed.last(), Some(&b'V'), "magic close at the end");
+    let kicks = fed.len() - 1 - before;
+    assert!(kicks >= 5, "{kicks} kicks in the 2 s exit wait");
+    assert_eq!(events(&log_of(&log), "exec-timeout").len(), 1);
+}
+
 // --- 12 --------------------------------------------------------------------
 
 /// `check` (and `run`) on a FIFO return at once with one error; errors
