@@ -537,6 +537,19 @@ pub fn open_log(sink: &mut Sink, log: Option<&[u8]>, limit: u64, files: u32) -> 
 /// What is wrong with a textfile path, if anything: it must be a plain file
 /// (it is replaced every sample) in a directory that exists.
 pub fn textfile_problem(path: &[u8]) -> Option<&'static str> {
+    // the sample's temp file, PATH.tmp: anything but a leftover of ours
+    // (a regular file) there is someone's, and a FIFO would block the open
+    let mut tmp = PathBuf::from(path);
+    tmp.push(b".tmp");
+    if let Ok(st) = sys::fs::lstat(&tmp) {
+        use sys::fs::Kind;
+        match st.kind() {
+            Kind::Regular => {}
+            Kind::Fifo => return Some("its temp file (the path + .tmp) is a FIFO, not memdog's: move it away or choose another textfile path"),
+            Kind::Directory => return Some("its temp file (the path + .tmp) is a directory, not memdog's: move it away or choose another textfile path"),
+            _ => return Some("its temp file (the path + .tmp) is not a plain file, not memdog's: move it away or choose another textfile path"),
+        }
+    }
     match sys::fs::lstat(&PathBuf::from(path)) {
         Ok(st) if st.kind() == sys::fs::Kind::Regular => return None,
         Ok(st) => {

@@ -1502,7 +1502,8 @@ fn log_on_a_full_tty_keeps_whole_lines() {
 
 /// The textfile's temp name (PATH.tmp): a hard link someone put there is
 /// never truncated through (the file it links to keeps its bytes); a FIFO
-/// appearing there while memdog runs never blocks the sampling.
+/// there is refused at start, and one appearing while memdog runs never
+/// blocks the sampling.
 #[test]
 fn textfile_temp_name_never_truncates_through_a_link_nor_blocks_on_a_fifo() {
     let t = TempDir::new("ns-tftmp");
@@ -1526,6 +1527,16 @@ fn textfile_temp_name_never_truncates_through_a_link_nor_blocks_on_a_fifo() {
 
     let tf = t.join("b.prom");
     let tmp = t.join("b.prom.tmp");
+    mkfifo(&tmp);
+    let o = run_within(watch_self(&["--count", "1", "--textfile", s(&tf)]), 10)
+        .expect("blocked opening a FIFO at the temp name");
+    assert_eq!(o.status.code(), Some(1));
+    let l = one_line(&o);
+    assert!(
+        l.contains(s(&tf)) && l.contains(".tmp") && l.contains("FIFO"),
+        "{l}"
+    );
+    std::fs::remove_file(&tmp).unwrap();
 
     let log = t.join("log");
     let mut kids = Kids::default();
