@@ -995,3 +995,24 @@ fn boots_of_a_clockless_board_and_copies_of_them() {
     );
     assert_eq!(stdout(&report(&[&b, &a])), one);
 }
+
+/// A log captured from a serial console on a PC: CR LF line ends, a bare
+/// CR line, terminal noise. The same report as the clean log, noise counted.
+#[test]
+fn a_serial_console_capture_with_crlf() {
+    let t = TempDir::new("crlf");
+    let clean = synthetic(2, 412.0);
+    let (a, b) = (t.join("clean.log"), t.join("putty.log"));
+    std::fs::write(&a, &clean).unwrap();
+    std::fs::write(
+        &b,
+        format!(
+            "\r\nroot@board:~# cat /var/log/memdog.log\r\n{}",
+            clean.replace('\n', "\r\n")
+        ),
+    )
+    .unwrap();
+    let want = stdout(&report(&[&a]));
+    let got = stdout(&report(&[&b]));
+    assert_eq!(got.replacen("skipped=1", "skipped=0", 1), want);
+}

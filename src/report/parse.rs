@@ -158,6 +158,8 @@ fn iso_stamp(s: &[u8]) -> Option<(i64, &[u8])> {
 /// memdog's own line `2026-11-24T10:00:00Z up=...`, checked as
 /// [`classify`] would but without computing its time: the payload.
 pub fn own_line(l: &[u8]) -> Option<&[u8]> {
+    // a serial console captured on a PC ends lines in CR LF
+    let l = strip_cr(l);
     let st = l.get(..21)?;
     let d2 = |a: usize| -> Option<u32> {
         let (x, y) = (
@@ -716,6 +718,10 @@ mod tests {
             );
         }
         assert!(own_line(b"2026-11-24T10:00:00Z up=5.0 seq=1").is_some());
+        assert_eq!(
+            own_line(b"2026-11-24T10:00:00Z up=5.0 seq=1\r"),
+            Some(&b"up=5.0 seq=1"[..])
+        );
     }
 
     #[test]
