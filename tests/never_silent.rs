@@ -1401,7 +1401,9 @@ fn private_pty(t: &TempDir) -> Option<(Umount, std::fs::File, PathBuf)> {
     let m = unsafe {
         libc::open(
             ptmx.as_ptr(),
-            libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK,
+            // close-on-exec: a process another test spawns meanwhile must not
+            // inherit the master (it would keep the devpts mount busy)
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
         )
     };
     assert!(m >= 0, "open ptmx");
