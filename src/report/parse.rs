@@ -420,11 +420,7 @@ pub fn key(p: &[u8]) -> Option<(u64, u64)> {
     key_rest(p).map(|(k, _)| k)
 }
 
-/// What follows `up=S.D seq=N` in a payload.
-pub fn after_key(p: &[u8]) -> Option<&[u8]> {
-    key_rest(p).map(|(_, r)| r)
-}
-
+/// The order key and what follows `up=S.D seq=N` in a payload.
 pub fn key_rest(p: &[u8]) -> Option<((u64, u64), &[u8])> {
     if p.get(..3)? != b"up=" {
         return None;
@@ -581,24 +577,6 @@ pub fn memchr(x: u8, s: &[u8]) -> Option<usize> {
     s.get(i..)?.iter().position(|&b| b == x).map(|k| i + k)
 }
 
-/// Where the key `needle` (which starts with `h`... its first byte) starts
-/// a field of `hay`: after a space.
-pub fn find_field(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut from = 0;
-    while let Some(i) = hay.get(from..).and_then(|t| memchr(first, t)) {
-        let at = from + i;
-        if at > 0
-            && hay.get(at - 1) == Some(&b' ')
-            && hay.get(at..at + needle.len()) == Some(needle)
-        {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 /// Leading decimal digits of `s` as a number, and the rest.
 #[inline]
 pub fn lead_u64(s: &[u8]) -> Option<(u64, &[u8])> {
@@ -735,12 +713,10 @@ mod tests {
         ] {
             assert_eq!(memchr(b'\n', s), s.iter().position(|&b| b == b'\n'));
         }
-        assert_eq!(find_field(b"up=1.0 seq=1 host=r7 x=1", b"host="), Some(13));
         assert_eq!(
-            after_key(b"up=1.0 seq=1 host=r7 x=1"),
-            Some(&b" host=r7 x=1"[..])
+            key_rest(b"up=1.0 seq=1 host=r7 x=1"),
+            Some(((10, 1), &b" host=r7 x=1"[..]))
         );
-        assert_eq!(find_field(b"up=1.0 seq=1 name=xhost=r7", b"host="), None);
         assert_ne!(hash(b"abcdefgh1"), hash(b"abcdefgh2"));
         assert_ne!(hash(b"a"), hash(b"a\0"));
     }
@@ -775,5 +751,31 @@ mod tests {
         let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
         unescape(b"a\\nb=c \\\"x\\\"\\x01", true, &mut out);
         assert_eq!(&out[..], b"a\nb=c \"x\"\x01");
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time memchr against the naive scan.
+        #[test]
+        fn memchr_is_position(v in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), x in proptest::prelude::any::<u8>()) {
+            proptest::prop_assert_eq!(memchr(x, &v), v.iter().position(|&b| b == x));
+        }
+
+        /// The fast check of memdog's own lines never disagrees with classify,
+        /// on a real line with any one byte changed or cut anywhere.
+        #[test]
+        fn own_line_agrees_with_classify(at in 0usize..60, b in proptest::prelude::any::<u8>(), cut in 0usize..70) {
+            let mut l = b"2026-11-24T10:00:00Z up=86400.2 seq=17 pid=3158 name=hostapd VmRSS=1234".to_vec();
+            if let Some(c) = l.get_mut(at) {
+                *c = b;
+            }
+            l.truncate(cut.max(1));
+            let slow = match classify(&l, NOW) {
+                Kind::Memdog(m) if m.iso => Some((m.payload.to_vec(), m.wall)),
+                _ => None,
+            };
+            if let Some(p) = own_line(&l) {
+                proptest::prop_assert_eq!(Some((p.to_vec(), own_wall(&l))), slow);
+            }
+        }
     }
 }
