@@ -1016,3 +1016,68 @@ fn a_serial_console_capture_with_crlf() {
     let got = stdout(&report(&[&b]));
     assert_eq!(got.replacen("skipped=1", "skipped=0", 1), want);
 }
+
+/// A central syslog of two boards, one rebooting, piped on stdin: read in
+/// its own order, it gives the report of the same file read as a file.
+#[test]
+fn interleaved_hosts_on_a_pipe() {
+    let t = TempDir::new("pipe");
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut s = String::new();
+    for i in 0..200u64 {
+        let w = T0 + i * 600;
+        let ts = iso(w);
+        let stamp = format!(
+            "{} {:>2} {}",
+            MON[ts[5..7].parse::<usize>().unwrap() - 1],
+            ts[8..10].parse::<u32>().unwrap(),
+            &ts[11..19]
+        );
+        // r1 reboots at sample 100 (uptime back to 30 s), r2 runs on
+        let up1 = if i < 100 {
+            1000 + i * 600
+        } else {
+            30 + (i - 100) * 600
+        };
+        if i == 0 || i == 100 {
+            writeln!(
+                s,
+                "{stamp} r1 memdog[5]: up={up1}.0 seq={} event=start pid=7 name=app start=99",
+                i + 1
+            )
+            .unwrap();
+        }
+        writeln!(
+            s,
+            "{stamp} r1 memdog[5]: up={up1}.0 seq={} pid=7 name=app VmRSS={}",
+            i + 1,
+            5000 + (i % 100) * 10
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "{stamp} r2 memdog[5]: up={}.0 seq={} pid=8 name=app VmRSS=4000",
+            5000 + i * 600,
+            i + 1
+        )
+        .unwrap();
+    }
+    let f = t.join("messages");
+    std::fs::write(&f, &s).unwrap();
+    let want = stdout(&report(&[&f]));
+    assert!(
+        want.contains("== app host=r1 restarts=0 lives=2 boots=2"),
+        "{want}"
+    );
+    let mut child = Command::new(bin())
+        .args(["report", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), s.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&o), want);
+}

@@ -1059,8 +1059,8 @@ impl State {
         let mut reader = core::mem::replace(&mut self.reader, Reader::new());
         reader.reset(0, u64::MAX, true);
         let now = self.now;
-        // per host: (boot ordinal, last key)
-        let mut hosts: Vec<(u16, u16, (u64, u64)), MAX_HOSTS> = Vec::new();
+        // per host: (host, boot ordinal, last key, boot time)
+        let mut hosts: Vec<(u16, u16, (u64, u64), i64), MAX_HOSTS> = Vec::new();
         let mut cur: Option<(u16, u16)> = None;
         let mut last_key = None;
         // proc_memlog on stdin: (target, time, first time, assumed, index)
@@ -1119,23 +1119,33 @@ impl State {
             let k = match hosts.iter().position(|h| h.0 == host) {
                 Some(k) => k,
                 None => {
-                    let _ = hosts.push((host, 0, (u64::MAX, 0)));
+                    let _ = hosts.push((host, 0, (u64::MAX, 0), 0));
                     hosts.len() - 1
                 }
             };
             let Some(h) = hosts.get_mut(k) else { continue };
-            if key < h.2 || h.1 == 0 {
+            let new_boot = key < h.2 || h.1 == 0;
+            if new_boot {
                 h.1 += 1;
+                h.3 = m.wall.map_or(0, |w| w - (key.0 / 10) as i64);
+                // counted for the header like the index's boots
+                let _ = self.boots.push(Boot {
+                    host,
+                    epoch: h.3,
+                    first_up: key.0,
+                    first_hash: 0,
+                    root: 0,
+                });
             }
             h.2 = key;
-            let boot = h.1;
+            let (boot, epoch) = (h.1, h.3);
             if cur != Some((host, boot)) || last_key != Some(key) {
                 self.flush_group();
             }
+            // hosts may interleave in a stream: each keeps its boot and processes
             if cur != Some((host, boot)) {
-                self.model.begin_host(host);
-                let epoch = m.wall.map_or(0, |w| w - (key.0 / 10) as i64);
-                self.model.begin_boot(boot, epoch, key.0);
+                self.model
+                    .stream_context(host, boot, epoch, new_boot, key.0);
                 cur = Some((host, boot));
             }
             last_key = Some(key);

@@ -351,6 +351,39 @@ impl Model {
         }
     }
 
+    /// A stream's next line is of `host`, in its boot `ord`: switch to it
+    /// without forgetting other hosts' processes; a new boot forgets this
+    /// host's.
+    pub fn stream_context(
+        &mut self,
+        host: u16,
+        ord: u16,
+        epoch: i64,
+        new_boot: bool,
+        first_up: u64,
+    ) {
+        self.cur_host = host;
+        self.cur_boot = ord;
+        self.epoch = epoch;
+        self.search_from = 0;
+        self.boot_lives_from = 0;
+        if !new_boot {
+            return;
+        }
+        let targets = &self.targets;
+        self.alive
+            .retain(|a| targets.get(a.0 as usize).is_some_and(|t| t.host != host));
+        if ord > 1 {
+            let wall = self.wall_of(first_up);
+            for t in self.targets.iter_mut().filter(|t| t.host == host) {
+                let _ = t.marks.push(Mark {
+                    wall,
+                    kind: MarkKind::Boot,
+                });
+            }
+        }
+    }
+
     pub fn wall_of(&self, up: u64) -> i64 {
         self.epoch + (up / 10) as i64
     }
@@ -430,12 +463,9 @@ impl Model {
             // (pid, starttime) names one process: a start logged again (memdog
             // restarted, in the sample its process exited in) is the same life
             let from = self.boot_lives_from;
-            if let Some(k) = self
-                .lives
-                .iter()
-                .skip(from)
-                .position(|l| l.target == t32 && l.pid == pid && l.start == start)
-            {
+            if let Some(k) = self.lives.iter().skip(from).position(|l| {
+                l.target == t32 && l.boot == self.cur_boot && l.pid == pid && l.start == start
+            }) {
                 return Some(k + from);
             }
         }
