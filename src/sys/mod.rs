@@ -11,6 +11,7 @@ pub mod cell;
 pub mod fs;
 pub mod path;
 mod raw;
+pub mod watchdog;
 pub use path::PathBuf;
 use raw::{check, nr, sc3, sc4, sc6};
 
