@@ -560,6 +560,8 @@ fn syslog_copies_give_the_same_verdict() {
                 1 => format!("{mon} {d:2} {hms} router7 memdog[812]: {msg}"),
                 2 => format!("<30>{mon} {d:2} {hms} router7 memdog[812]: {msg}"),
                 3 => format!("<30>1 {ts} router7 memdog 812 - - {msg}"),
+                // rsyslog's RSYSLOG_FileFormat: RFC 3339 stamps with a zone offset
+                5 => format!("{}.123456+00:00 router7 memdog[812]: {msg}", &ts[..19]),
                 _ => format!("{mon} {d:2} {hms} memdog[812]: {msg}"),
             };
             s.push_str(&line);
@@ -571,7 +573,7 @@ fn syslog_copies_give_the_same_verdict() {
         }
         s
     };
-    for how in 0..5 {
+    for how in 0..6 {
         let f = t.join(&format!("syslog{how}"));
         std::fs::write(&f, wrap(how)).unwrap();
         let o = report(&[&f]);

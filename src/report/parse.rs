@@ -57,7 +57,9 @@ pub fn classify(line: &[u8], now: i64) -> Kind<'_> {
     if line.iter().all(|&b| b == b' ' || b == b'\t') {
         return Kind::Other;
     }
-    // memdog's own line: `2026-11-24T10:00:00Z up=...`
+    // memdog's own line: `2026-11-24T10:00:00Z up=...`; or a syslog file
+    // with RFC 3339 stamps (rsyslog's RSYSLOG_FileFormat, syslog-ng's ISO):
+    // `2026-11-24T10:00:00.123456+01:00 router7 memdog[812]: up=...`
     if let Some((wall, rest)) = iso_stamp(line) {
         return match rest.strip_prefix(b" ") {
             Some(p) if p.starts_with(b"up=") => Kind::Memdog(Msg {
@@ -66,7 +68,12 @@ pub fn classify(line: &[u8], now: i64) -> Kind<'_> {
                 iso: true,
                 payload: p,
             }),
-            _ => Kind::Damaged,
+            Some(p) => match tagged(p, wall) {
+                Some(Some(m)) => Kind::Memdog(m),
+                Some(None) => Kind::Other,
+                None => Kind::Damaged,
+            },
+            None => Kind::Damaged,
         };
     }
     if let Some(k) = memlog(line) {
@@ -326,7 +333,7 @@ fn syslog(line: &[u8], now: i64) -> Option<Option<Msg<'_>>> {
             r = r.get(5..)?;
         }
     }
-    let mut r = r.strip_prefix(b" ")?;
+    let r = r.strip_prefix(b" ")?;
     // a year-less stamp is in the last 12 months (as syslog readers assume)
     let y = match year {
         Some(y) => y,
@@ -340,7 +347,12 @@ fn syslog(line: &[u8], now: i64) -> Option<Option<Msg<'_>>> {
         }
     };
     let wall = civil(y, mo, day as i64, hh, mm, ss)?;
-    // up to two words before the tag: a host and/or busybox's `facility.level`
+    tagged(r, wall)
+}
+
+/// After a syslog stamp: up to two words before the tag (a host and/or
+/// busybox's `facility.level`), then `memdog[PID]: MSG`.
+fn tagged(mut r: &[u8], wall: i64) -> Option<Option<Msg<'_>>> {
     let mut host: &[u8] = b"";
     for _ in 0..3 {
         let (w, rest) = crate::num::next_token(r);
@@ -638,6 +650,7 @@ mod tests {
             (b"<30>Nov 24 10:00:00 router7 memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
             (b"Nov 24 10:00:00 router7 daemon.info memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
             (b"<30>1 2026-11-24T10:00:00.123Z router7 memdog 812 - - up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
+            (b"2026-11-24T11:00:00.123456+01:00 router7 memdog[812]: up=5.0 seq=1 pid=3 name=a VmRSS=1", b"router7"),
             (b"1 2026-11-24T11:00:00+01:00 - memdog - - [x@1 a=\"b\"] up=5.0 seq=1 pid=3 name=a VmRSS=1", b""),
         ] {
             let m = msg(l);
