@@ -250,11 +250,13 @@ struct Slot {
     rings: [Ring; MAX_SLOPE_RULES],
 }
 
-#[derive(Clone, Copy)]
 struct Child {
     pid: u32,
     deadline_ns: u64,
     killed: bool,
+    /// a dump action's report pipe (`dump --status-fd`): its line becomes
+    /// the `event=dump-done` line once the dump ends
+    report: Option<Fd>,
 }
 
 /// State that survives a config reload: the watchdog, running actions,
@@ -414,7 +416,8 @@ impl Policy<'_> {
         } else {
             1
         };
-        for a in actions.iter() {
+        for (i, a) in actions.iter().enumerate() {
+            let children = self.rt.children.len();
             self.act(
                 sink,
                 s,
@@ -425,6 +428,14 @@ impl Policy<'_> {
                 rule.limit / per,
                 a,
             );
+            // actions run in order: the one after a dump (a restart signal,
+            // say) waits until the heap is saved, at most exec_timeout
+            let started = self.rt.children.len() > children;
+            if *a == Action::Dump && started && i + 1 < actions.len() {
+                if let Some(pid) = self.rt.children.last().map(|c| c.pid) {
+                    self.rt.wait_for(sink, pid);
+                }
+            }
         }
     }
 
@@ -533,6 +544,7 @@ impl Policy<'_> {
             pid: child,
             deadline_ns,
             killed: false,
+            report: None,
         });
         Ok(child)
     }
@@ -561,7 +573,21 @@ impl Policy<'_> {
         if !ok || !path.is_valid() {
             return Err(b"path-too-long");
         }
+        // the dump's outcome (bytes, partial or whole, file) comes back as
+        // one line on a pipe; without one the exit code still tells
+        let pipe = sys::fs::status_pipe().ok();
+        let mut nb = [0u8; 20];
+        if let Some((_, w)) = pipe.as_ref() {
+            let n = crate::num::fmt_u64(w.raw() as u64, &mut nb);
+            if !(args.arg(b"--status-fd") && args.arg(n)) {
+                return Err(b"path-too-long");
+            }
+        }
         let child = self.start_child(&args)?;
+        if let (Some((r, w)), Some(c)) = (pipe, self.rt.children.last_mut()) {
+            drop(w);
+            c.report = Some(r);
+        }
         Ok((child, path))
     }
 
@@ -742,6 +768,7 @@ impl Runtime {
         }
         while !self.children.is_empty() {
             self.tend_children(sink);
+            self.kick(); // a clean stop must not reset the board while it waits
             if self.children.iter().all(|c| c.killed) && sys::monotonic_ns() > end + 1_000_000_000 {
                 break; // killed and still not reaped after a second: give up
             }
@@ -759,20 +786,51 @@ impl Runtime {
     }
 
     /// Reap finished exec actions, kill those past their timeout.
+    /// Wait for one action's child to end (reaped and logged), kicking the
+    /// watchdog meanwhile; its exec_timeout deadline bounds the wait.
+    fn wait_for(&mut self, sink: &mut Sink, pid: u32) {
+        while self.children.iter().any(|c| c.pid == pid) {
+            self.tend_children(sink);
+            self.kick();
+            if self.children.iter().any(|c| c.pid == pid) {
+                sys::sleep_until_monotonic(sys::monotonic_ns() + 10_000_000);
+            }
+        }
+    }
+
     pub fn tend_children(&mut self, sink: &mut Sink) {
         while let Some((pid, code)) = sys::reap() {
             if let Some(i) = self.children.iter().position(|c| c.pid == pid) {
-                self.children.swap_remove(i);
+                let c = self.children.swap_remove(i);
                 let mut l = Line::new();
                 push_timestamp(&mut l, sys::realtime().0);
                 l.kv_secs(b"up", sys::boottime_ns());
-                l.push(b" event=exec-exit");
+                l.push(if c.report.is_some() {
+                    b" event=dump-done"
+                } else {
+                    b" event=exec-exit"
+                });
                 l.kv(b"child", u64::from(pid));
                 l.push(b" status=");
                 if code < 0 {
                     l.push(b"unknown");
                 } else {
                     l.push_u64(code as u64);
+                }
+                if let Some(r) = c.report.as_ref() {
+                    // the dump's own logfmt line: pid= bytes= of= ... partial= file=
+                    let mut buf = [0u8; 384];
+                    let got = sys::fs::read_now(r, &mut buf);
+                    let text = got.split(|&b| b == b'\n').next().unwrap_or(&[]);
+                    if !text.is_empty() && text.iter().all(|&b| (b' '..=b'~').contains(&b)) {
+                        l.push(b" ");
+                        l.push(text);
+                    } else if code == 5 {
+                        l.push(b" partial=1");
+                    }
+                    if c.killed {
+                        l.push(b" killed=exec_timeout");
+                    }
                 }
                 sink.write_event(l.finish());
             }

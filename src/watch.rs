@@ -769,7 +769,22 @@ fn preflight(w: &Watch, reader: &mut Reader) -> Result<(), i32> {
             let mut b = [0u8; 20];
             let p = crate::num::fmt_u64(u64::from(pid), &mut b);
             match reader.stat(pid) {
-                Ok(_) => {}
+                Ok(_) => {
+                    // /proc/TID of a thread exists too (hidden from readdir):
+                    // its Vm* fields are its process's, and would log as if
+                    // it were one
+                    if let Some(tgid) = reader.status(pid).ok().and_then(|s| s.thread_of()) {
+                        let mut g = [0u8; 20];
+                        out::error(&[
+                            b"pid ",
+                            p,
+                            b" is a thread of process ",
+                            crate::num::fmt_u64(u64::from(tgid), &mut g),
+                            b": watch the process (--pid TGID)",
+                        ]);
+                        return Err(exit::USAGE);
+                    }
+                }
                 Err(ReadError::Denied) => {
                     out::error(&[
                         b"cannot read ",

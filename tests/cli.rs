@@ -204,3 +204,36 @@ fn real_hidepid_proc_as_nobody() {
     let _ = Command::new("umount").arg(&mnt).status();
     one_error_line(&o, 4, "permission denied (run as root, or check hidepid=)");
 }
+
+/// `watch --pid TID` of a thread that is not its process's leader: refused
+/// with the process to watch instead (a thread's /proc entry shows its
+/// process's memory, and would be logged as if it were a process).
+#[test]
+fn watch_pid_of_a_thread_names_its_process() {
+    let code = "import threading,time\nt=threading.Thread(target=time.sleep,args=(30,),daemon=True)\nt.start()\nprint(threading.get_native_id() and t.native_id, flush=True)\ntime.sleep(30)\n";
+    let mut py = std::process::Command::new("python3")
+        .args(["-c", code])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let tid = line.trim().to_string();
+    let o = std::process::Command::new(bin())
+        .args(["watch", "--pid", &tid, "--count", "1"])
+        .output()
+        .unwrap();
+    let _ = py.kill();
+    let _ = py.wait();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("pid {tid} is a thread of process {}", py.id())),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "no samples of a thread");
+}

@@ -430,3 +430,60 @@ fn dump_action_saves_the_heap_of_the_process() {
         "the whole [heap]"
     );
 }
+
+/// `on_crit = dump, signal USR2` (save the heap, then restart the daemon):
+/// the signal waits until the dump is whole, and the dump's outcome is an
+/// event line with its bytes and file.
+#[test]
+fn dump_then_signal_runs_in_order_and_logs_the_outcome() {
+    let t = TempDir::new("dumpsig");
+    // a process that leaks, and exits on SIGUSR2 (the "restart")
+    let code = "import signal,sys,time\nsignal.signal(signal.SIGUSR2, lambda *a: sys.exit(0))\nkeep=[]\nwhile True:\n    keep.append(b'leaked-object-%d' % len(keep) * 100)\n    time.sleep(0.01)\n";
+    let child = Guard(
+        Command::new("python3")
+            .args(["-c", code])
+            .spawn()
+            .expect("python3"),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = t.join("memdog.log");
+    let cfg = t.join("d.conf");
+    std::fs::write(
+        &cfg,
+        format!(
+            "interval = 200ms\nlog = {}\nfields = VmRSS\ndump_dir = {}\n[target app]\npid = {}\n\
+             crit = VmRSS > 1\non_crit = dump, signal USR2\n",
+            log.display(),
+            t.path().display(),
+            child.id()
+        ),
+    )
+    .unwrap();
+    let mut md = start(&cfg, &["--count", "3"]);
+    assert!(md.wait().unwrap().success());
+    let all = log_lines(&log);
+    let pos = |f: &dyn Fn(&BTreeMap<String, String>) -> bool| all.iter().position(f);
+    let act = |w: &'static str| {
+        move |l: &BTreeMap<String, String>| l.get("action").map(String::as_str) == Some(w)
+    };
+    let dump = pos(&act("dump")).expect("a dump action");
+    let done =
+        pos(&|l| l.get("event").map(String::as_str) == Some("dump-done")).expect("event=dump-done");
+    let sig = pos(&act("signal")).expect("a signal action");
+    assert!(
+        dump < done && done < sig,
+        "dump, its outcome, then the signal: {all:?}"
+    );
+    let d = &all[done];
+    assert_eq!(d["status"], "0", "{d:?}");
+    assert_eq!(d["partial"], "0", "{d:?}");
+    let file = &d["file"];
+    let size = std::fs::metadata(file).expect("the raw dump").len();
+    assert!(size > 0);
+    assert_eq!(
+        d["bytes"],
+        size.to_string(),
+        "the line's bytes are the file's"
+    );
+    assert!(!Path::new(&format!("{file}.partial")).exists());
+}

@@ -187,3 +187,27 @@ pub fn open_read_nonblock(path: &PathBuf) -> Result<Fd, Errno> {
 pub fn write_once(fd: &Fd, b: &[u8]) -> Result<usize, Errno> {
     raw_write(fd.0, b)
 }
+
+/// A pipe for a child's one-line report (`dump --status-fd N`): the read
+/// end non-blocking and close-on-exec, the write end inherited by the next
+/// child started (the parent closes it right after).
+pub fn status_pipe() -> Result<(Fd, Fd), Errno> {
+    let mut fds = [0i32; 2];
+    let flags = (libc::O_CLOEXEC | libc::O_NONBLOCK) as usize;
+    sys3(nr!(SYS_pipe2), fds.as_mut_ptr() as usize, flags, 0)?;
+    let (r, w) = (Fd(fds[0]), Fd(fds[1]));
+    sys3(nr!(SYS_fcntl), w.0 as usize, libc::F_SETFD as usize, 0)?;
+    Ok((r, w))
+}
+
+/// Read what is there without waiting (a child's status line).
+pub fn read_now<'a>(fd: &Fd, buf: &'a mut [u8]) -> &'a [u8] {
+    let n = sys3(
+        nr!(SYS_read),
+        fd.0 as usize,
+        buf.as_mut_ptr() as usize,
+        buf.len(),
+    )
+    .unwrap_or(0);
+    buf.get(..n).unwrap_or(&[])
+}
