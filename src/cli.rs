@@ -42,6 +42,8 @@ pub struct Watch<'a> {
     pub syslog: Option<&'a [u8]>,
     pub syslog_remote: Option<&'a [u8]>,
     pub textfile: Option<&'a [u8]>,
+    /// the `/metrics` endpoint's ADDR:PORT
+    pub metrics_listen: Option<&'a [u8]>,
     pub proc_root: &'a [u8],
 }
 
@@ -292,6 +294,7 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
         syslog: None,
         syslog_remote: None,
         textfile: None,
+        metrics_listen: None,
         proc_root: DEFAULT_PROC,
     };
     while let Some(a) = args.next() {
@@ -320,6 +323,14 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
             }
             kw if is(kw, b"--textfile") => {
                 w.textfile = Some(args.value(a)?);
+                None
+            }
+            kw if is(kw, b"--metrics-listen") => {
+                let v = args.value(a)?;
+                if let Some(why) = crate::metrics::check_listen(v) {
+                    return args.fail(why, v);
+                }
+                w.metrics_listen = Some(v);
                 None
             }
             kw if is(kw, b"--log-files") => {

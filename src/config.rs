@@ -164,6 +164,8 @@ pub struct Config {
     pub syslog: Option<Str>,
     pub syslog_remote: Option<Str>,
     pub textfile: Option<Str>,
+    /// the `/metrics` endpoint's ADDR:PORT (off when None)
+    pub metrics_listen: Option<Str>,
     pub on_warn: Actions,
     pub on_crit: Actions,
     pub targets: heapless::Vec<Target, MAX_TARGETS>,
@@ -318,6 +320,7 @@ impl Config {
             syslog: None,
             syslog_remote: None,
             textfile: None,
+            metrics_listen: None,
             on_warn: actions.clone(),
             on_crit: actions,
             targets: heapless::Vec::new(),
@@ -424,7 +427,7 @@ pub struct Parser {
 
 /// Global keys: each may be set once (a second `interval =` is a typo or
 /// a forgotten edit, never what was meant).
-const GLOBAL_KEYS: [&str; 18] = [
+const GLOBAL_KEYS: [&str; 19] = [
     "interval",
     "log",
     "log_size",
@@ -441,6 +444,7 @@ const GLOBAL_KEYS: [&str; 18] = [
     "syslog",
     "syslog_remote",
     "textfile",
+    "metrics_listen",
     "on_warn",
     "on_crit",
 ];
@@ -643,6 +647,12 @@ impl Parser {
                 c.syslog_remote = Some(str_of(val)?)
             }
             kw if is(kw, b"textfile") => c.textfile = Some(str_of(val)?),
+            kw if is(kw, b"metrics_listen") => {
+                if let Some(why) = crate::metrics::check_listen(val) {
+                    return bad(why, val);
+                }
+                c.metrics_listen = Some(str_of(val)?)
+            }
             kw if is(kw, b"on_warn") => c.on_warn = parse_actions(val, false, &mut c.execs)?,
             kw if is(kw, b"on_crit") => c.on_crit = parse_actions(val, false, &mut c.execs)?,
             _ => return bad("unknown global key (see board-configs/default.conf)", key),

@@ -280,6 +280,8 @@ pub struct Runtime {
     carry: Carry,
     /// for the next serve: old spec -> new spec (identity but after a good reload)
     spec_map: [Option<usize>; MAX_SPECS],
+    /// the textfile and the `/metrics` endpoint (opened once, like the log)
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 impl Runtime {
@@ -297,6 +299,7 @@ impl Runtime {
             mem_total: None,
             carry: Carry::default(),
             spec_map: core::array::from_fn(Some),
+            metrics: None,
         }
     }
 }
@@ -685,6 +688,40 @@ impl Policy<'_> {
             if let Some(tr) = evaluate(rule, st, ring, t_ms, v, mem_total) {
                 self.transition(sink, s, who, ri, tr);
             }
+            self.record(slot, who.target, ri, slopes, rule);
+        }
+    }
+
+    /// The rule's state (and a slope rule's fit) for the metrics.
+    fn record(
+        &mut self,
+        slot: Option<usize>,
+        target: usize,
+        ri: usize,
+        slopes: usize,
+        rule: &crate::policy::Rule,
+    ) {
+        let rt = &mut *self.rt;
+        let Some(m) = rt.metrics.as_mut() else {
+            return;
+        };
+        let (states, rings) = match slot.and_then(|i| rt.slots.get(i)) {
+            Some(slot) => (&slot.states, &slot.rings),
+            None => (&rt.sys_states, &rt.sys_rings),
+        };
+        let fired = states.get(ri).is_some_and(|st| st.fired);
+        m.store.rule(target, ri, rule.level, fired);
+        if let Kind::Slope { window_s } = rule.kind {
+            let field = self.cfg.field_name(rule.field);
+            // counts (Threads, HugePages_*) are no bytes
+            let kb =
+                !matches!(field, b"Threads" | b"nthreadstacks") && !field.starts_with(b"HugePages");
+            let fit = rings
+                .get(slopes.wrapping_sub(1))
+                .and_then(|r| r.window_fit(window_s));
+            if let (true, Some(fit)) = (kb, fit) {
+                m.store.slope(target, ri, rule.level, field, fit);
+            }
         }
     }
 }
@@ -723,11 +760,19 @@ impl Observer for Policy<'_> {
             pid: Some(t.pid),
             name: &t.comm,
         };
+        if let Some(m) = self.rt.metrics.as_mut() {
+            m.store
+                .process(target, t.id, t.pid, &t.comm, t.starttime, st, maps);
+        }
         self.eval(sink, s, &who, Some(t.id), &|f| process_value(f, st, maps));
     }
 
     /// The life ended: its rule slot is free (a restart starts afresh).
     fn on_exit(&mut self, _sink: &mut Sink, _s: Stamp, t: &Tracked) {
+        if let Some(m) = self.rt.metrics.as_mut() {
+            m.store
+                .exit(self.spec_target.get(t.spec).copied().unwrap_or(usize::MAX));
+        }
         if let Some(slot) = self.rt.slots.iter_mut().find(|s| s.id == t.id) {
             slot.id = 0;
         }
@@ -738,6 +783,9 @@ impl Observer for Policy<'_> {
 
     fn on_meminfo(&mut self, sink: &mut Sink, s: Stamp, m: &Meminfo) {
         self.rt.mem_total = m.get(b"MemTotal");
+        if let Some(mt) = self.rt.metrics.as_mut() {
+            mt.store.meminfo(m);
+        }
         let Some(target) = self.system_target else {
             return;
         };
@@ -956,7 +1004,13 @@ impl Pace for Sleeper {
             if !rt.children.is_empty() {
                 wake = wake.min(now + 50_000_000);
             }
-            sys::sleep_until_monotonic(wake);
+            match rt.metrics.as_mut() {
+                // the endpoint is served while memdog sleeps, to the same wake-up
+                Some(m) => m.sleep_until(wake),
+                None => {
+                    sys::sleep_until_monotonic(wake);
+                }
+            }
             if wake < deadline {
                 rt.kick();
             }
@@ -979,6 +1033,7 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
         syslog: None,
         syslog_remote: None,
         textfile: None,
+        metrics_listen: None,
         proc_root: &cfg.proc_root,
     };
     let mut map = [usize::MAX; MAX_SPECS];
@@ -1014,7 +1069,12 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
 fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -> Outcome {
     let (w, spec_target, system_target) = watch_opts(cfg);
     let mut watcher = Watcher::new(w);
-    watcher.textfile = cfg.textfile.as_deref().map(crate::watch::Textfile::new);
+    if let Some(m) = rt.metrics.as_mut() {
+        m.store.set_targets(cfg.targets.iter().map(|t| {
+            let process = !matches!(t.kind, Some(TargetKind::System) | None);
+            (crate::metrics::label_of(&[&t.label]), process)
+        }));
+    }
     let carry = core::mem::take(&mut rt.carry);
     let spec_map = core::mem::replace(&mut rt.spec_map, core::array::from_fn(Some));
     let resumed = carry.seq > 0;
@@ -1037,8 +1097,14 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
     }
     loop {
         let s = pace.stamp(watcher.seq + 1);
+        if let Some(m) = policy.rt.metrics.as_mut() {
+            m.store.begin(s.seq);
+        }
         watcher.tick_at(sink, &mut policy, s);
         policy.rt.kick();
+        if let Some(m) = policy.rt.metrics.as_mut() {
+            m.end(sink.dropped_total); // after the kick: a slow flash never delays it
+        }
         sink.flush();
         if let Some(o) = pace.wait(policy.rt, sink, watcher.seq) {
             policy.rt.carry = watcher.carry();
@@ -1193,6 +1259,8 @@ pub fn drive(
                     || cfg.log_files != new.log_files
                     || cfg.syslog != new.syslog
                     || cfg.syslog_remote != new.syslog_remote
+                    || cfg.textfile != new.textfile
+                    || cfg.metrics_listen != new.metrics_listen
                     || cfg.watchdog != new.watchdog;
                 *cfg = new;
                 pace.configure(cfg);
@@ -1352,6 +1420,13 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
             return give_up(code);
         }
     }
+    // bound before a --daemonize parent returns: a taken port is an exit code
+    let metrics =
+        match crate::metrics::Metrics::open(cfg.textfile.as_deref(), cfg.metrics_listen.as_deref())
+        {
+            Ok(m) => m,
+            Err(code) => return give_up(code),
+        };
     let watchdog = match cfg.watchdog.as_deref() {
         None => None,
         Some(p) => match sys::open_write(&PathBuf::from(p)) {
@@ -1396,6 +1471,7 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     let _ = pid;
     let mut rt = Runtime::new(watchdog, dry_run);
     rt.dry_run_flag = opts.dry_run;
+    rt.metrics = metrics;
     agent_start(&mut sink, Stamp::now(0), b"run");
     let mut pace = Sleeper::new(&cfg, count);
     drive(

@@ -21,6 +21,7 @@ pub mod daemon;
 pub mod inspect;
 pub mod line;
 pub mod lz;
+pub mod metrics;
 pub mod num;
 pub mod out;
 pub mod policy;

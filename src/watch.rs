@@ -40,146 +40,6 @@ struct SpecState {
     done: bool,
 }
 
-/// A Prometheus node_exporter textfile, rewritten atomically (tmp + rename)
-/// after every sample. Written through a small chunk buffer, so any number
-/// of series fits and an unused textfile costs no memory beyond the struct.
-pub struct Textfile {
-    path: crate::sys::PathBuf,
-    tmp: crate::sys::PathBuf,
-    /// the tmp file of this sample; None when it could not be created or written
-    fd: Option<Fd>,
-    buf: [u8; TEXTFILE_CHUNK],
-    len: usize,
-}
-
-/// One write(2) per 512 bytes: a textfile of 10 series is one write, and
-/// 8 KiB less stack than holding the whole file (x86_64 and aarch64 probe,
-/// and so touch, every page of a frame).
-const TEXTFILE_CHUNK: usize = 512;
-
-/// Write to the textfile's tmp file; on an error forget the file, since a
-/// short file must not replace the last good one.
-fn write_or_forget(fd: &mut Option<Fd>, data: &[u8]) {
-    if let Some(f) = fd {
-        if crate::sys::write_all(f.raw(), data).is_err() {
-            *fd = None;
-        }
-    }
-}
-
-impl Textfile {
-    pub fn new(path: &[u8]) -> Textfile {
-        let p = crate::sys::PathBuf::from(path);
-        let mut tmp = p.clone();
-        tmp.push(b".tmp");
-        Textfile {
-            path: p,
-            tmp,
-            fd: None,
-            buf: [0; TEXTFILE_CHUNK],
-            len: 0,
-        }
-    }
-
-    fn flush(&mut self) {
-        let data = self.buf.get(..self.len).unwrap_or(&[]);
-        write_or_forget(&mut self.fd, data);
-        self.len = 0;
-    }
-
-    fn push(&mut self, b: &[u8]) {
-        if out::append(&mut self.buf, &mut self.len, b) {
-            return;
-        }
-        self.flush();
-        if !out::append(&mut self.buf, &mut self.len, b) {
-            write_or_forget(&mut self.fd, b); // longer than a chunk: straight through
-        }
-    }
-
-    /// Label values: `\`, `"` and newline escaped; bytes outside printable ASCII become `?`.
-    fn label(&mut self, key: &[u8], v: &[u8]) {
-        self.push(key);
-        self.push(b"=\"");
-        for &c in v {
-            match c {
-                b'\\' => self.push(b"\\\\"),
-                b'"' => self.push(b"\\\""),
-                b'\n' => self.push(b"\\n"),
-                b' '..=b'~' => self.push(&[c]),
-                _ => self.push(b"?"),
-            }
-        }
-        self.push(b"\"");
-    }
-
-    fn value(&mut self, v: u64) {
-        let mut b = [0u8; 20];
-        let d = crate::num::fmt_u64(v, &mut b);
-        self.push(b"} ");
-        self.push(d);
-        self.push(b"\n");
-    }
-
-    /// The sample's temp file, made afresh with O_EXCL: a leftover (memdog
-    /// killed between begin and commit) is unlinked first, never opened, so
-    /// a hard link put at that name is not truncated through; a FIFO,
-    /// directory or other non-file there is left alone and this sample's
-    /// textfile skipped (opening a FIFO would block).
-    fn open_tmp(&self) -> Option<crate::sys::Fd> {
-        match crate::sys::fs::lstat(&self.tmp) {
-            Ok(st) if st.kind() != crate::sys::fs::Kind::Regular => return None,
-            Ok(_) => {
-                let _ = crate::sys::fs::unlink(&self.tmp);
-            }
-            Err(_) => {}
-        }
-        crate::sys::create_new(&self.tmp, 0o644).ok()
-    }
-
-    fn begin(&mut self, seq: u64) {
-        self.len = 0;
-        self.fd = self.open_tmp();
-        self.push(b"# HELP memdog_process_kb Memory of a watched process from /proc/PID/status and maps, kB\n# TYPE memdog_process_kb gauge\n");
-        self.push(b"# HELP memdog_samples_total Samples taken since memdog started\n# TYPE memdog_samples_total counter\nmemdog_samples_total ");
-        let mut b = [0u8; 20];
-        let d = crate::num::fmt_u64(seq, &mut b);
-        self.push(d);
-        self.push(b"\n");
-    }
-
-    fn process(&mut self, pid: u32, name: &[u8], field: &[u8], v: u64) {
-        let mut b = [0u8; 20];
-        let p = crate::num::fmt_u64(u64::from(pid), &mut b);
-        self.push(b"memdog_process_kb{");
-        self.label(b"field", field);
-        self.push(b",");
-        self.label(b"pid", p);
-        self.push(b",");
-        self.label(b"name", name);
-        self.value(v);
-    }
-
-    fn meminfo(&mut self, field: &[u8], v: u64) {
-        self.push(b"memdog_meminfo_kb{");
-        self.label(b"field", field);
-        self.value(v);
-    }
-
-    fn commit(&mut self) {
-        self.flush();
-        if self.fd.take().is_some() {
-            // something not a plain file appeared at the path: never replace it
-            let kind = crate::sys::fs::lstat(&self.path).map(|st| st.kind());
-            if kind.is_ok_and(|k| k != crate::sys::fs::Kind::Regular) {
-                let _ = crate::sys::fs::unlink(&self.tmp);
-                return;
-            }
-            let _ = crate::sys::rename(&self.tmp, &self.path);
-        }
-    }
-}
-
 pub struct Watcher<'a> {
     pub opts: Watch<'a>,
     pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
@@ -191,7 +51,6 @@ pub struct Watcher<'a> {
     overflow_logged: bool,
     self_pid: u32,
     next_id: u32,
-    pub textfile: Option<Textfile>,
 }
 
 /// What a config reload must not lose: the processes followed (no new
@@ -266,7 +125,6 @@ impl<'a> Watcher<'a> {
             overflow_logged: false,
             self_pid: sys::getpid(),
             next_id: 1,
-            textfile: None,
         }
     }
 
@@ -605,9 +463,6 @@ impl<'a> Watcher<'a> {
                 for (k, v) in st.vm.iter().enumerate() {
                     if let (true, Some(v)) = (fields.has(k), v) {
                         self.line.kv(Fields::name(k).as_bytes(), *v);
-                        if let Some(tf) = self.textfile.as_mut() {
-                            tf.process(pid, &comm, Fields::name(k).as_bytes(), *v);
-                        }
                     }
                 }
                 if let (true, Some(n)) = (fields.has(cli::THREADS), st.threads) {
@@ -629,9 +484,6 @@ impl<'a> Watcher<'a> {
                 for (k, v) in vals {
                     if fields.has(k) {
                         self.line.kv(Fields::name(k).as_bytes(), v);
-                        if let Some(tf) = self.textfile.as_mut() {
-                            tf.process(pid, &comm, Fields::name(k).as_bytes(), v);
-                        }
                     }
                 }
             }
@@ -683,16 +535,6 @@ impl<'a> Watcher<'a> {
                     } else if let Some(v) = m.get(key) {
                         self.line.kv(key, v);
                     }
-                    if let (Some(tf), Some(v)) = (
-                        self.textfile.as_mut(),
-                        m.get(key).or_else(|| {
-                            m.available()
-                                .map(|a| a.kb())
-                                .filter(|_| key == b"MemAvailable")
-                        }),
-                    ) {
-                        tf.meminfo(key, v);
-                    }
                 }
             }
             Err(e) => self.line.kv_str(b"error", err_word(e)),
@@ -711,9 +553,6 @@ impl<'a> Watcher<'a> {
     /// One sample at the time `s` says (tests drive time themselves).
     pub fn tick_at(&mut self, sink: &mut Sink, obs: &mut dyn Observer, s: Stamp) {
         self.seq = s.seq;
-        if let Some(tf) = self.textfile.as_mut() {
-            tf.begin(self.seq);
-        }
         self.dropped_notice(sink, s);
         self.discover(sink, s, obs);
         let mut i = 0;
@@ -724,9 +563,18 @@ impl<'a> Watcher<'a> {
         }
         self.meminfo_line(sink, s, obs);
         sink.flush();
-        if let Some(tf) = self.textfile.as_mut() {
-            tf.commit();
+    }
+}
+
+/// A `watch` target's `target` label: the name, the pidfile, `pid:N`, `self`.
+fn spec_label(s: &Spec) -> heapless::Vec<u8, { crate::metrics::LABEL_CAP }> {
+    let mut b = [0u8; 20];
+    match s {
+        Spec::Name(n) | Spec::Pidfile(n) => crate::metrics::label_of(&[n]),
+        Spec::Pid(p) => {
+            crate::metrics::label_of(&[b"pid:", crate::num::fmt_u64(u64::from(*p), &mut b)])
         }
+        Spec::SelfPid => crate::metrics::label_of(&[b"self"]),
     }
 }
 
@@ -843,12 +691,26 @@ pub fn run(w: Watch) -> i32 {
             return code;
         }
     }
+    let mut metrics = match crate::metrics::Metrics::open(w.textfile, w.metrics_listen) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
     let interval_ns = w.interval_ms.saturating_mul(1_000_000);
     let count = w.count;
-    watcher.textfile = watcher.opts.textfile.map(Textfile::new);
+    if let Some(m) = metrics.as_mut() {
+        m.store
+            .set_targets(watcher.opts.specs.iter().map(|s| (spec_label(s), true)));
+    }
     let mut deadline = sys::monotonic_ns();
     loop {
-        watcher.tick(&mut sink, &mut NoObserver);
+        match metrics.as_mut() {
+            Some(m) => {
+                m.store.begin(watcher.seq + 1);
+                watcher.tick(&mut sink, &mut crate::metrics::Recorder(m.store));
+                m.end(sink.dropped_total);
+            }
+            None => watcher.tick(&mut sink, &mut NoObserver),
+        }
         if count.is_some_and(|c| watcher.seq >= c) || signals::stop_requested() || sink.broken {
             // a closed pipe (`memdog watch | head -1`) ends memdog like `yes`
             break;
@@ -861,7 +723,12 @@ pub fn run(w: Watch) -> i32 {
             deadline = deadline.saturating_add(missed.saturating_mul(interval_ns));
         }
         while sys::monotonic_ns() < deadline && !signals::stop_requested() {
-            sys::sleep_until_monotonic(deadline);
+            match metrics.as_mut() {
+                Some(m) => m.sleep_until(deadline),
+                None => {
+                    sys::sleep_until_monotonic(deadline);
+                }
+            }
         }
         if signals::stop_requested() {
             break;

@@ -1337,7 +1337,7 @@ fn textfile_path_taken_by_a_fifo_while_running_is_not_replaced() {
             .stderr(Stdio::null()),
     );
     wait_for(
-        || std::fs::read_to_string(&tf).is_ok_and(|x| x.contains("memdog_process_kb")),
+        || std::fs::read_to_string(&tf).is_ok_and(|x| x.contains("memdog_process_memory_bytes")),
         "the textfile",
     );
     // memdog renames a new textfile in every 20 ms: remove and mkfifo until

@@ -141,18 +141,26 @@ fn prometheus_textfile_is_replaced_atomically_with_escaped_labels() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&prom).unwrap();
     assert!(!t.join("memdog.prom.tmp").exists());
-    assert!(text.contains("# TYPE memdog_process_kb gauge"));
+    assert!(text.contains("# TYPE memdog_process_memory_bytes gauge"));
     assert!(text.contains("memdog_samples_total 2\n"), "{text}");
+    // the name escaped; the pid only in the info series
+    let name = "name=\"we\\\"ird\\\\na\\nme\"";
+    let kid_id = kid.id();
     assert!(
         text.contains(&format!(
-            "memdog_process_kb{{field=\"VmRSS\",pid=\"{}\",name=\"we\\\"ird\\\\na\\nme\"}} ",
-            kid.id()
+            "memdog_process_memory_bytes{{target=\"pid:{kid_id}\",{name},memtype=\"resident\"}} "
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "memdog_process_info{{target=\"pid:{kid_id}\",{name},pid=\"{kid_id}\"}} 1\n"
         )),
         "{text}"
     );
     assert!(
         text.lines()
-            .any(|l| l.starts_with("memdog_meminfo_kb{field=\"MemAvailable\"} ")),
+            .any(|l| l.starts_with("memdog_system_memory_bytes{field=\"MemAvailable\"} ")),
         "{text}"
     );
     // written in 512-byte chunks: this file spans a seam, and it is whole
@@ -160,6 +168,6 @@ fn prometheus_textfile_is_replaced_atomically_with_escaped_labels() {
     // every sample line is `name{labels} value`
     for l in text.lines().filter(|l| !l.starts_with('#')) {
         let v = l.rsplit(' ').next().unwrap();
-        assert!(v.parse::<u64>().is_ok(), "{l}");
+        assert!(v.parse::<f64>().is_ok(), "{l}");
     }
 }

@@ -77,6 +77,33 @@ impl Fit {
     }
 }
 
+impl Fit {
+    /// R^2 in thousandths (0..=1000), for the metrics: the largest `pm`
+    /// with `1000 sxy^2 >= pm sxx syy`, found by bisection on the same
+    /// exact products (|sxy| 100 < 2^57, pm sxx < 2^46).
+    pub fn r2_permille(&self) -> u16 {
+        if self.syy <= 0 {
+            return 0;
+        }
+        let a = self.sxy.unsigned_abs();
+        let (mut lo, mut hi) = (0u64, 1000u64);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if products_ge(
+                a.wrapping_mul(100),
+                a.wrapping_mul(10),
+                mid.wrapping_mul(self.sxx as u64),
+                self.syy as u64,
+            ) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo as u16
+    }
+}
+
 /// `a * b >= c * d`, exact.
 #[inline(never)]
 fn products_ge(a: u64, b: u64, c: u64, d: u64) -> bool {
@@ -196,6 +223,26 @@ impl Ring {
     #[inline(never)]
     fn fit_span(&self, from: usize, to: usize) -> Option<Fit> {
         fit((from..to).map(|i| self.at(i)))
+    }
+
+    /// Warmed up: enough points over enough of the window to trust a fit.
+    fn warm(&self, window_s: u32) -> bool {
+        let Some(last) = self.len.checked_sub(1) else {
+            return false;
+        };
+        let (first, last) = (self.at(0).0, self.at(last).0);
+        self.len >= MIN_POINTS && (last - first) * 100 >= u64::from(window_s) * 1000 * WARMUP_PCT
+    }
+
+    /// The least-squares line over the whole window, once warmed up: kB per
+    /// day (negative: shrinking) and R^2 in thousandths; what the metrics
+    /// show beside the rule's verdict.
+    pub fn window_fit(&self, window_s: u32) -> Option<(i64, u16)> {
+        if !self.warm(window_s) {
+            return None;
+        }
+        let f = self.fit_span(0, self.len)?;
+        Some((f.per_day, f.r2_permille()))
     }
 
     /// Growth in kB/day when it looks like a leak, else 0; None while warming up.

@@ -9,6 +9,7 @@ use core::ffi::c_char;
 
 pub mod cell;
 pub mod fs;
+pub mod net;
 pub mod path;
 mod raw;
 pub mod watchdog;
