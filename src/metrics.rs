@@ -796,7 +796,7 @@ pub const CONN_TIMEOUT_NS: u64 = 5_000_000_000;
 const BACKLOG: u32 = 16;
 
 #[cfg(feature = "metrics-endpoint")]
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Resp {
     Metrics,
     NotFound,
@@ -1243,5 +1243,314 @@ impl crate::watch::Observer for Recorder<'_> {
     }
     fn on_meminfo(&mut self, _sink: &mut crate::out::Sink, _s: crate::watch::Stamp, m: &Meminfo) {
         self.0.meminfo(m);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    struct Text(String);
+    impl Out for Text {
+        fn put(&mut self, b: &[u8]) {
+            self.0.push_str(std::str::from_utf8(b).unwrap());
+        }
+    }
+
+    fn render(s: &Store) -> String {
+        let mut t = Text(String::new());
+        s.render(&mut t);
+        let mut n = Count(0);
+        s.render(&mut n);
+        assert_eq!(n.0, t.0.len(), "Count and the text disagree");
+        t.0
+    }
+
+    /// series -> value; panics on a series twice or a TYPE twice
+    fn series(text: &str) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        let mut types = std::collections::BTreeSet::new();
+        for l in text.lines() {
+            if let Some(t) = l.strip_prefix("# TYPE ") {
+                assert!(
+                    types.insert(t.split(' ').next().unwrap().to_string()),
+                    "{l}"
+                );
+            } else if !l.starts_with('#') {
+                let (k, v) = l.rsplit_once(' ').unwrap();
+                assert!(
+                    m.insert(k.to_string(), v.to_string()).is_none(),
+                    "twice: {k}"
+                );
+            }
+        }
+        assert!(text.ends_with('\n'));
+        m
+    }
+
+    fn status(rss: u64, threads: u32) -> Status {
+        let mut st = Status::default();
+        st.vm[5] = Some(rss); // VmRSS
+        st.threads = Some(threads);
+        st
+    }
+
+    fn labels(names: &[&str]) -> Vec<(Label, bool)> {
+        names
+            .iter()
+            .map(|n| (label_of(&[n.as_bytes()]), true))
+            .collect()
+    }
+
+    #[test]
+    fn labels_are_escaped_and_cut_visibly() {
+        let mut s = Store::new();
+        s.set_targets(labels(&["a\"b\\c\nd\u{e9}"]).into_iter());
+        s.begin(1);
+        s.process(0, 1, 7, b"x\"y", 0, &status(1, 1), None);
+        let t = render(&s);
+        assert!(
+            t.contains(
+                "memdog_process_info{target=\"a\\\"b\\\\c\\nd??\",name=\"x\\\"y\",pid=\"7\"} 1\n"
+            ),
+            "{t}"
+        );
+        let long = "p".repeat(100);
+        let l = label_of(&[long.as_bytes()]);
+        assert_eq!(l.len(), LABEL_CAP);
+        assert!(l.ends_with(b"..."));
+    }
+
+    #[test]
+    fn fixed_point_values() {
+        let mut t = Text(String::new());
+        let mut w = W {
+            o: &mut t,
+            open: false,
+        };
+        w.fixed(-1234, 3);
+        w.fixed(5, 3);
+        w.fixed(170000000012, 2);
+        w.fixed(0, 3);
+        assert_eq!(t.0, " -1.234\n 0.005\n 1700000000.12\n 0.000\n");
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Start(usize),
+        Exit(usize),
+        Tick,
+        /// a reload: the targets in another order, one maybe gone
+        Reload(Vec<usize>),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0..3usize).prop_map(Op::Start),
+            2 => (0..8usize).prop_map(Op::Exit),
+            3 => Just(Op::Tick),
+            1 => proptest::sample::subsequence(vec![0usize, 1, 2], 1..=3)
+                .prop_shuffle()
+                .prop_map(Op::Reload),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+        /// Seeded scenarios of process lives starting, exiting and reloads
+        /// reordering the targets, against a small oracle: the processes,
+        /// their sums, the info lines and the restart counters the text
+        /// shows after every sample.
+        #[test]
+        fn store_matches_a_model(ops in proptest::collection::vec(op(), 1..60)) {
+            const NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
+            let mut s = Store::new();
+            // oracle: order of the targets now, lives (id, target name, pid, rss, sampled)
+            let mut order: Vec<usize> = vec![0, 1, 2];
+            s.set_targets(labels(&NAMES).into_iter());
+            let mut lives: Vec<(u32, usize, u32, u64, bool)> = Vec::new();
+            // per target name: ends not yet answered by a restart, restarts
+            let mut unmatched = [0u32; 3];
+            let mut restarts = [0u32; 3];
+            let mut seen = [false; 3];
+            let mut next_id = 1u32;
+            let mut seq = 0;
+            for op in ops {
+                match op {
+                    Op::Start(t) => {
+                        let t = NAMES.len().min(t);
+                        if order.contains(&t) {
+                            lives.push((next_id, t, 1000 + next_id, u64::from(next_id) * 10, false));
+                            next_id += 1;
+                        }
+                    }
+                    Op::Exit(k) => {
+                        if k < lives.len() {
+                            let (_, t, ..) = lives.remove(k);
+                            let idx = order.iter().position(|&o| o == t).unwrap();
+                            s.exit(idx);
+                            unmatched[t] += 1;
+                        }
+                    }
+                    Op::Reload(new) => {
+                        // lives of a target left out end unwatched (no exit counted)
+                        lives.retain(|l| new.contains(&l.1));
+                        for t in 0..3 {
+                            if !new.contains(&t) {
+                                unmatched[t] = 0;
+                                restarts[t] = 0;
+                                seen[t] = false;
+                            }
+                        }
+                        order = new;
+                        let names: Vec<&str> = order.iter().map(|&t| NAMES[t]).collect();
+                        s.set_targets(labels(&names).into_iter());
+                    }
+                    Op::Tick => {
+                        seq += 1;
+                        s.begin(seq);
+                        for l in lives.iter_mut() {
+                            let idx = order.iter().position(|&o| o == l.1).unwrap();
+                            s.process(idx, l.0, l.2, b"w", l.0.into(), &status(l.3, 2), None);
+                            if !l.4 {
+                                l.4 = true;
+                                if unmatched[l.1] > 0 {
+                                    unmatched[l.1] -= 1;
+                                    restarts[l.1] += 1;
+                                }
+                            }
+                            seen[l.1] = true;
+                        }
+                        s.end(0);
+                        let got = series(&render(&s));
+                        let mut want = BTreeMap::new();
+                        want.insert("memdog_agent_info{version=\"0.1.0\"}".to_string(), "1".to_string());
+                        want.insert("memdog_samples_total".to_string(), seq.to_string());
+                        want.insert("memdog_log_dropped_lines_total".to_string(), "0".to_string());
+                        for &t in order.iter() {
+                            let n = NAMES[t];
+                            let mine: Vec<_> = lives.iter().filter(|l| l.1 == t).collect();
+                            want.insert(format!("memdog_target_processes{{target=\"{n}\"}}"), mine.len().to_string());
+                            if !mine.is_empty() {
+                                let id = format!("{{target=\"{n}\",name=\"w\"");
+                                let rss: u64 = mine.iter().map(|l| l.3).sum();
+                                want.insert(format!("memdog_process_memory_bytes{id},memtype=\"resident\"}}"), (rss * 1024).to_string());
+                                want.insert(format!("memdog_process_threads{id}}}"), (2 * mine.len()).to_string());
+                                let newest = mine.iter().map(|l| u64::from(l.0)).max().unwrap();
+                                let cs = s.boot_cs + newest;
+                                want.insert(format!("memdog_process_start_time_seconds{id}}}"), format!("{}.{:02}", cs / 100, cs % 100));
+                                for l in mine {
+                                    want.insert(format!("memdog_process_info{id},pid=\"{}\"}}", l.2), "1".to_string());
+                                }
+                            }
+                            if seen[t] {
+                                want.insert(format!("memdog_process_restarts_total{{target=\"{n}\",name=\"w\"}}"), restarts[t].to_string());
+                            }
+                        }
+                        prop_assert_eq!(got, want);
+                    }
+                }
+            }
+        }
+
+        /// Whatever parse_listen accepts, std's SocketAddr parser reads as
+        /// the same address; and every IPv6 address std prints (in its
+        /// shortest form, or all eight groups) is read back exactly.
+        #[test]
+        fn listen_addresses_agree_with_std(
+            g in proptest::array::uniform8(prop_oneof![Just(0u16), any::<u16>()]),
+            port in 1u16..,
+            junk in "[0-9a-fA-F:.\\[\\]%]{0,24}",
+        ) {
+            let ip = std::net::Ipv6Addr::from(g);
+            let texts = [
+                format!("[{ip}]:{port}"),
+                format!("[{}]:{port}", g.map(|x| format!("{x:x}")).join(":")),
+            ];
+            for t in texts.iter().filter(|t| !t.contains('.')) {
+                prop_assert_eq!(parse_listen(t.as_bytes()), Some(sys::net::Addr::V6(ip.octets(), port)), "{}", t);
+            }
+            if let Some(a) = parse_listen(junk.as_bytes()) {
+                let std: std::net::SocketAddr = junk.parse().unwrap();
+                let mine = match a {
+                    sys::net::Addr::V4(ip, p) => std::net::SocketAddr::from((ip, p)),
+                    sys::net::Addr::V6(ip, p) => std::net::SocketAddr::from((ip, p)),
+                };
+                prop_assert_eq!(mine, std);
+            }
+        }
+    }
+
+    #[test]
+    fn listen_addresses() {
+        use sys::net::Addr;
+        assert_eq!(parse_listen(b"0.0.0.0:9101"), Some(Addr::V4([0; 4], 9101)));
+        assert_eq!(
+            parse_listen(b"[::1]:80"),
+            Some(Addr::V6(std::net::Ipv6Addr::LOCALHOST.octets(), 80))
+        );
+        assert_eq!(parse_listen(b"[::]:1"), Some(Addr::V6([0; 16], 1)));
+        for bad in [
+            &b"[::1]"[..],
+            b"::1:80",
+            b"[::1]:0",
+            b"[::1]:65536",
+            b"[1::2::3]:1",
+            b"[12345::]:1",
+            b"[1:2:3:4:5:6:7]:1",
+            b"[1:2:3:4:5:6:7:8:9]:1",
+            b"[::ffff:1.2.3.4]:1",
+            b"[fe80::1%eth0]:1",
+            b"host:80",
+            b"1.2.3.4:0",
+            b"",
+        ] {
+            assert_eq!(parse_listen(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn requests_are_judged_on_their_line() {
+        let judge = |req: &[u8]| {
+            let mut c = Conn::new();
+            c.feed(req);
+            c.resp
+        };
+        assert_eq!(
+            judge(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Some(Resp::Metrics)
+        );
+        assert_eq!(judge(b"GET /metrics?a=b HTTP/1.0\n\n"), Some(Resp::Metrics));
+        assert_eq!(judge(b"GET / HTTP/1.1\r\n\r\n"), Some(Resp::NotFound));
+        assert_eq!(
+            judge(b"POST /metrics HTTP/1.1\r\n\r\n"),
+            Some(Resp::BadMethod)
+        );
+        assert_eq!(judge(b"GET /metrics\r\n\r\n"), Some(Resp::Bad));
+        assert_eq!(
+            judge(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"),
+            None,
+            "headers not done"
+        );
+        // a byte at a time is the same request
+        let mut c = Conn::new();
+        for b in b"GET /metrics HTTP/1.1\r\nA: b\r\n\r\n" {
+            c.feed(&[*b]);
+        }
+        assert_eq!(c.resp, Some(Resp::Metrics));
+        let long = [b'a'; REQ_LINE_CAP + 1];
+        assert_eq!(judge(&long), Some(Resp::Bad));
+        let mut c = Conn::new();
+        c.feed(b"GET /metrics HTTP/1.1\r\n");
+        for _ in 0..REQ_MAX {
+            c.feed(b"X");
+            if c.resp.is_some() {
+                break;
+            }
+        }
+        assert_eq!(c.resp, Some(Resp::Bad), "endless headers are cut");
     }
 }
