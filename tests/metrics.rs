@@ -790,3 +790,46 @@ fn endpoint_survives_a_hostile_lan_while_samples_and_kicks_keep_time() {
     assert!(sample_gap < 0.5, "a sample waited {sample_gap} s");
     assert!(kick_gap < 0.5, "a kick waited {kick_gap} s");
 }
+
+fn promtool(args: &[&str]) {
+    let o = Command::new("promtool")
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("board-configs/prometheus"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "promtool {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The alerts users copy (board-configs/prometheus): promtool accepts the
+/// rules and the example config, and the rules' unit tests pass (input
+/// series in, the leak, slope and exhaustion alerts expected out, and the
+/// cases that must not fire); every memdog metric they use is one memdog writes.
+#[test]
+fn alert_rules_pass_promtool_and_their_unit_tests() {
+    if !have("promtool", "prometheus") {
+        return;
+    }
+    promtool(&["check", "rules", "memdog.rules.yml"]);
+    promtool(&["test", "rules", "memdog.rules.test.yml"]);
+    promtool(&["check", "config", "prometheus.yml"]);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules =
+        std::fs::read_to_string(root.join("board-configs/prometheus/memdog.rules.yml")).unwrap();
+    let src = std::fs::read_to_string(root.join("src/metrics.rs")).unwrap();
+    let mut used = 0;
+    for w in rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if w.starts_with("memdog_") {
+            assert!(
+                src.contains(&format!("b\"{w}\"")),
+                "{w} is not a metric memdog writes"
+            );
+            used += 1;
+        }
+    }
+    assert!(used >= 5);
+}
