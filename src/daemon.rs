@@ -1069,6 +1069,15 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
 fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -> Outcome {
     let (w, spec_target, system_target) = watch_opts(cfg);
     let mut watcher = Watcher::new(w);
+    // a reload may move, add or drop the textfile (checked by drive); the
+    // endpoint is bound once, at start
+    match (rt.metrics.as_mut(), cfg.textfile.as_deref()) {
+        (Some(m), tf) => m.textfile = tf.map(crate::metrics::Textfile::new),
+        (None, Some(tf)) => {
+            rt.metrics = crate::metrics::Metrics::open(Some(tf), None).ok().flatten()
+        }
+        (None, None) => {}
+    }
     if let Some(m) = rt.metrics.as_mut() {
         m.store.set_targets(cfg.targets.iter().map(|t| {
             let process = !matches!(t.kind, Some(TargetKind::System) | None);
@@ -1259,7 +1268,6 @@ pub fn drive(
                     || cfg.log_files != new.log_files
                     || cfg.syslog != new.syslog
                     || cfg.syslog_remote != new.syslog_remote
-                    || cfg.textfile != new.textfile
                     || cfg.metrics_listen != new.metrics_listen
                     || cfg.watchdog != new.watchdog;
                 *cfg = new;
