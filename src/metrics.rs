@@ -717,65 +717,7 @@ pub const LISTEN_WORDS: &str =
     "metrics_listen needs a numeric IPv4 or [IPv6] address and a port, like 0.0.0.0:9101 or [::1]:9101";
 
 #[cfg(feature = "metrics-endpoint")]
-/// `ADDR:PORT` with a numeric address: `0.0.0.0:9101`, `[::1]:9101`.
-pub fn parse_listen(s: &[u8]) -> Option<sys::net::Addr> {
-    if let Some((ip, port)) = crate::units::parse_ipv4_port(s) {
-        return (port > 0).then_some(sys::net::Addr::V4(ip, port));
-    }
-    let rest = s.strip_prefix(b"[")?;
-    let end = rest.iter().position(|&c| c == b']')?;
-    let port = crate::num::parse_u32(rest.get(end + 1..)?.strip_prefix(b":")?)?;
-    let port = u16::try_from(port).ok().filter(|&p| p > 0)?;
-    Some(sys::net::Addr::V6(parse_ipv6(rest.get(..end)?)?, port))
-}
-
-#[cfg(feature = "metrics-endpoint")]
-/// The 16 bytes of a textual IPv6 address (hex groups, one `::`; no
-/// dotted IPv4 tail, no scope).
-fn parse_ipv6(s: &[u8]) -> Option<[u8; 16]> {
-    fn groups(s: &[u8], out: &mut [u16; 8]) -> Option<usize> {
-        if s.is_empty() {
-            return Some(0);
-        }
-        let mut n = 0;
-        for g in s.split(|&c| c == b':') {
-            if g.is_empty() || g.len() > 4 {
-                return None;
-            }
-            let mut v = 0u16;
-            for &c in g {
-                v = v << 4 | (c as char).to_digit(16)? as u16;
-            }
-            *out.get_mut(n)? = v;
-            n += 1;
-        }
-        Some(n)
-    }
-    let (mut head, mut tail) = ([0u16; 8], [0u16; 8]);
-    let gap = s.windows(2).position(|w| w == b"::");
-    let (nh, nt) = match gap {
-        None => (groups(s, &mut head)?, 0),
-        Some(i) => {
-            let b = s.get(i + 2..)?;
-            if b.windows(2).any(|w| w == b"::") {
-                return None;
-            }
-            (groups(s.get(..i)?, &mut head)?, groups(b, &mut tail)?)
-        }
-    };
-    if (gap.is_none() && nh != 8) || (gap.is_some() && nh + nt > 7) {
-        return None;
-    }
-    let mut w = head;
-    for k in 0..nt {
-        *w.get_mut(8 - nt + k)? = *tail.get(k)?;
-    }
-    let mut out = [0u8; 16];
-    for (o, g) in out.chunks_exact_mut(2).zip(w) {
-        o.copy_from_slice(&g.to_be_bytes());
-    }
-    Some(out)
-}
+pub use crate::units::parse_listen;
 
 #[cfg(feature = "metrics-endpoint")]
 /// Connections served at once; when all are busy a new one takes the
