@@ -63,6 +63,15 @@ impl From<Errno> for LogError {
 /// Open the log at `path`: a regular file (created 0640, appended, locked),
 /// or an existing device node or FIFO (a stream). Returns the descriptor,
 /// its size, whether it is a stream, and its inode.
+fn last_byte(path: &PathBuf, size: u64) -> Option<u8> {
+    let mut fd = sys::fs::open_read_nonblock(path).ok()?;
+    let mut b = [0u8; 1];
+    match fd.read_at(&mut b, size - 1) {
+        Ok(1) => Some(b[0]),
+        _ => None,
+    }
+}
+
 fn open_log_path(path: &PathBuf, truncate: bool) -> Result<(Fd, u64, bool, u64), LogError> {
     use sys::fs::Kind;
     let kind = match sys::fs::lstat(path) {
@@ -85,7 +94,17 @@ fn open_log_path(path: &PathBuf, truncate: bool) -> Result<(Fd, u64, bool, u64),
                 });
             }
             let st = sys::fs::fstat(&fd)?;
-            let size = fd.size()?;
+            let mut size = fd.size()?;
+            // a log cut short by a reset (its unsynced tail may even come
+            // back as zero bytes on ext4) gets a newline first: the next
+            // line starts whole instead of being glued to the damage
+            if size > 0 && last_byte(path, size) != Some(b'\n') {
+                let mut fd = fd;
+                if fd.append_whole(b"\n").is_ok() {
+                    size += 1;
+                }
+                return Ok((fd, size, false, st.ino));
+            }
             Ok((fd, size, false, st.ino))
         }
         Some(k @ (Kind::CharDevice | Kind::BlockDevice | Kind::Fifo)) => {

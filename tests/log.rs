@@ -168,3 +168,45 @@ fn full_disk_then_space_again() {
 extern "C" {
     fn kill(pid: i32, sig: i32) -> i32;
 }
+
+/// A log whose end was lost to a reset (no newline, or zero bytes where
+/// unsynced lines were): memdog's first line after it starts on a line of
+/// its own, never glued to the damage.
+#[test]
+fn a_log_cut_by_a_reset_gets_a_newline_before_new_lines() {
+    let t = TempDir::new("cutlog");
+    let log = t.join("memdog.log");
+    for tail in [
+        &b"2026-12-01T10:00:00Z up=5.0 seq=3 pid=1 name=x VmRSS=12"[..],
+        b"ok line\n\0\0\0\0",
+    ] {
+        std::fs::write(&log, tail).unwrap();
+        let o = memdog(&[
+            "watch",
+            "--pid",
+            "self",
+            "--count",
+            "1",
+            "--log",
+            log.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{o:?}");
+        let text = std::fs::read(&log).unwrap();
+        assert!(
+            text.starts_with(tail),
+            "the old bytes are kept as they were"
+        );
+        let rest = &text[tail.len()..];
+        assert_eq!(
+            rest.first(),
+            Some(&b'\n'),
+            "a newline ends the damaged line"
+        );
+        let rest = String::from_utf8_lossy(&rest[1..]);
+        assert!(
+            rest.starts_with("20") && rest.contains("event=start"),
+            "{rest}"
+        );
+        assert!(rest.lines().all(|l| l.contains(" seq=1 ")), "{rest}");
+    }
+}

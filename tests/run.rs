@@ -397,7 +397,7 @@ fn dump_action_saves_the_heap_of_the_process() {
         || {
             std::fs::read_to_string(&log)
                 .unwrap_or_default()
-                .contains("event=exec-exit")
+                .contains("event=dump-done")
         },
         "the dump to finish",
     );
@@ -412,9 +412,10 @@ fn dump_action_saves_the_heap_of_the_process() {
     assert!(file.starts_with(t.path()), "{file:?}");
     let exit = all
         .iter()
-        .find(|l| l.get("event").map(String::as_str) == Some("exec-exit"))
+        .find(|l| l.get("event").map(String::as_str) == Some("dump-done"))
         .unwrap();
     assert_eq!(exit["status"], "0");
+    assert_eq!(exit["file"], act["file"], "the outcome names the file");
     let heap = std::fs::read_to_string(format!("/proc/{}/maps", victim.id())).unwrap();
     let line = heap.lines().find(|l| l.ends_with("[heap]")).unwrap();
     let (a, b) = line
