@@ -193,8 +193,23 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
         kw if is(kw, b"-h") || is(kw, b"--help") || is(kw, b"help") => Ok(Command::Help),
         kw if is(kw, b"-V") || is(kw, b"--version") || is(kw, b"version") => Ok(Command::Version),
         kw if is(kw, b"watch") => parse_watch(args).map(Command::Watch),
+        #[cfg(feature = "snapshot")]
         kw if is(kw, b"snapshot") => parse_snapshot(args).map(Command::Snapshot),
+        // a build without the tool parses nothing of it: main says where it is
+        #[cfg(not(feature = "snapshot"))]
+        kw if is(kw, b"snapshot") => Ok(Command::Snapshot(Snapshot {
+            top: 0,
+            sort: SortKey::Rss,
+            proc_root: DEFAULT_PROC,
+        })),
         kw if is(kw, b"run") => parse_run(args).map(Command::Run),
+        #[cfg(not(feature = "maps"))]
+        kw if is(kw, b"maps") => Ok(Command::Maps {
+            pid: 0,
+            rss: false,
+            proc_root: DEFAULT_PROC,
+        }),
+        #[cfg(feature = "maps")]
         kw if is(kw, b"maps") => {
             let (mut pid, mut rss, mut root) = (None, false, DEFAULT_PROC);
             while let Some(a) = args.next() {
@@ -222,6 +237,14 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
         kw if is(kw, b"dump") => parse_dump(args).map(Command::Dump),
         // board builds have no report: no parsing of its options either
         // (main answers with a hint), which keeps its bytes out of them
+        #[cfg(not(feature = "report"))]
+        kw if is(kw, b"report") => Ok(Command::Report {
+            files: heapless::Vec::new(),
+            svg: None,
+            csv: None,
+            targets: heapless::Vec::new(),
+        }),
+        #[cfg(feature = "report")]
         #[cfg(not(feature = "report"))]
         kw if is(kw, b"report") => Ok(Command::Report {
             files: heapless::Vec::new(),
@@ -523,6 +546,7 @@ fn parse_run<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result
     Ok(r)
 }
 
+#[cfg(feature = "snapshot")]
 fn parse_snapshot<'a, I: Iterator<Item = &'a [u8]>>(
     args: &mut Argv<'a, I>,
 ) -> Result<Snapshot<'a>, Fail> {
