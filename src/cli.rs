@@ -72,6 +72,8 @@ pub enum Command<'a> {
     Snapshot(Snapshot<'a>),
     Run(Run<'a>),
     Check(&'a [u8]),
+    /// `memdog log [-c CONFIG]`: the rotated log set, oldest first
+    Log(&'a [u8]),
     Maps {
         pid: u32,
         rss: bool,
@@ -287,6 +289,14 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
                 targets,
             })
         }
+        kw if is(kw, b"log") => match (args.next(), args.next()) {
+            (None, _) => Ok(Command::Log(b"/etc/memdog.conf")),
+            (Some(b"-c"), Some(f)) if !f.starts_with(b"-") => Ok(Command::Log(f)),
+            (a, _) => args.fail(
+                "log prints the rotated log of a config: memdog log [-c /etc/memdog.conf]",
+                a.unwrap_or(b""),
+            ),
+        },
         kw if is(kw, b"check") => match (args.next(), args.next()) {
             (Some(b"-c"), Some(f)) | (Some(f), None) if !f.starts_with(b"-") => {
                 Ok(Command::Check(f))

@@ -156,6 +156,8 @@ pub struct Config {
     pub exec_timeout_ms: u64,
     pub watchdog: Option<Str>,
     pub watchdog_kick_ms: u64,
+    /// WDIOC_SETTIMEOUT at start, seconds (the driver's answer is logged)
+    pub watchdog_timeout_s: Option<u32>,
     pub reset_reason: Str,
     /// where the `dump` action saves heap dumps
     pub dump_dir: Str,
@@ -314,6 +316,7 @@ impl Config {
             exec_timeout_ms: 10_000,
             watchdog: None,
             watchdog_kick_ms: 5_000,
+            watchdog_timeout_s: None,
             reset_reason: Str::from_slice(b"/var/lib/memdog.reset-reason").unwrap_or_default(),
             dump_dir: Str::from_slice(b"/tmp").unwrap_or_default(),
             dry_run: false,
@@ -376,7 +379,7 @@ impl Config {
         .into_iter()
         .flatten()
         {
-            if &p[..] != b"procd" {
+            if !p.starts_with(b"procd") {
                 fix(p)?;
             }
         }
@@ -427,7 +430,7 @@ pub struct Parser {
 
 /// Global keys: each may be set once (a second `interval =` is a typo or
 /// a forgotten edit, never what was meant).
-const GLOBAL_KEYS: [&str; 19] = [
+const GLOBAL_KEYS: [&str; 20] = [
     "interval",
     "log",
     "log_size",
@@ -438,6 +441,7 @@ const GLOBAL_KEYS: [&str; 19] = [
     "exec_timeout",
     "watchdog_device",
     "watchdog_kick",
+    "watchdog_timeout",
     "reset_reason",
     "dump_dir",
     "dry_run",
@@ -625,6 +629,16 @@ impl Parser {
                     .map_or_else(|| bad("exec_timeout needs a duration, like 10s", val), Ok)?
             }
             kw if is(kw, b"watchdog_device") => c.watchdog = Some(str_of(val)?),
+            kw if is(kw, b"watchdog_timeout") => {
+                let t = dur_s(val)?;
+                if t == 0 || t > 65_535 {
+                    return bad(
+                        "watchdog_timeout needs whole seconds from 1s to 65535s, like 30s",
+                        val,
+                    );
+                }
+                c.watchdog_timeout_s = Some(t);
+            }
             kw if is(kw, b"watchdog_kick") => {
                 c.watchdog_kick_ms = parse_duration_ms(val)
                     .map_or_else(|| bad("watchdog_kick needs a duration, like 5s", val), Ok)?

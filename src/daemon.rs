@@ -264,6 +264,9 @@ struct Child {
 /// and rule it does not change, so a 24 h slope window survives reloads).
 pub struct Runtime {
     watchdog: Option<Fd>,
+    /// `watchdog_device = procd[:UBUS]`: OpenWrt's procd feeds the watchdog;
+    /// the action asks it to stop with `UBUS call system watchdog`
+    procd: Option<PathBuf>,
     /// the watchdog action fired: no more kicks, the hardware resets the board
     starving: bool,
     children: heapless::Vec<Child, MAX_CHILDREN>,
@@ -288,6 +291,7 @@ impl Runtime {
     pub fn new(watchdog: Option<Fd>, dry_run: bool) -> Runtime {
         Runtime {
             watchdog,
+            procd: None,
             starving: false,
             children: heapless::Vec::new(),
             dry_run,
@@ -503,6 +507,9 @@ impl Policy<'_> {
                 reason.push_u64(value);
                 reason.kv(b"limit", limit);
                 reason.kv_str(b"name", who.name);
+                if let Some(p) = who.pid {
+                    reason.kv(b"pid", u64::from(p));
+                }
                 let path = PathBuf::from(&self.cfg.reset_reason);
                 if let Err(e) = sys::write_file_synced(&path, reason.finish()) {
                     self.line.kv_str(b"reset_reason_error", e.text().as_bytes());
@@ -510,6 +517,23 @@ impl Policy<'_> {
                 if self.rt.watchdog.is_some() {
                     self.rt.starving = true;
                     self.line.push(b" feeding=stopped");
+                } else if let Some(ubus) = self.rt.procd.clone() {
+                    // no shell: the JSON is one argument
+                    let mut args = ExecArgs::new();
+                    let ok = args.arg(ubus.as_bytes())
+                        && args.arg(b"call")
+                        && args.arg(b"system")
+                        && args.arg(b"watchdog")
+                        && args.arg(b"{\"stop\": true}");
+                    match ok.then(|| self.start_child(&args)) {
+                        Some(Ok(child)) => {
+                            self.rt.starving = true;
+                            self.line.push(b" feeding=procd-stop");
+                            self.line.kv(b"child", u64::from(child));
+                        }
+                        Some(Err(why)) => self.line.kv_str(b"error", why),
+                        None => self.line.push(b" error=command-too-long"),
+                    }
                 } else {
                     self.line.push(b" error=no-watchdog-device");
                 }
@@ -1311,6 +1335,123 @@ pub fn agent_start(sink: &mut Sink, s: Stamp, mode: &[u8]) {
     sink.flush();
 }
 
+/// `procd` or `procd:/path/to/ubus` as a watchdog device: the ubus to run.
+fn procd_ubus(dev: &[u8]) -> Option<PathBuf> {
+    match dev.strip_prefix(b"procd")? {
+        b"" => Some(PathBuf::from(b"/bin/ubus")),
+        p => p.strip_prefix(b":").map(PathBuf::from),
+    }
+}
+
+/// At start, one line about the watchdog and the previous boot: the
+/// timeout the driver took, its boot status (WDIOF_CARDRESET: the watchdog
+/// reset the board), and what memdog's reset-reason file kept if memdog
+/// caused it (the rule's field and value, the limit, the process). The
+/// file is then emptied, so the next boot does not tell it again.
+fn previous_boot(sink: &mut Sink, cfg: &Config, rt: &Runtime) {
+    let s = Stamp::now(0);
+    let mut l = Line::new();
+    push_timestamp(&mut l, s.wall_secs);
+    l.kv_secs(b"up", s.up_ns);
+    l.kv(b"seq", 0);
+    l.push(b" event=watchdog");
+    match (&rt.watchdog, &rt.procd, cfg.watchdog.as_deref()) {
+        (Some(fd), _, Some(dev)) => {
+            l.kv_str(b"device", dev);
+            if let Some(want) = cfg.watchdog_timeout_s {
+                l.kv(b"asked_s", u64::from(want));
+                match sys::watchdog::set_timeout(fd, want) {
+                    Ok(got) => l.kv(b"timeout_s", u64::from(got)),
+                    Err(e) => l.kv_str(b"timeout_error", e.text().as_bytes()),
+                }
+            } else if let Ok(t) = sys::watchdog::timeout(fd) {
+                l.kv(b"timeout_s", u64::from(t));
+            }
+            match sys::watchdog::boot_status(fd) {
+                Ok(b) => {
+                    l.kv(b"bootstatus", u64::from(b));
+                    let by = b & sys::watchdog::WDIOF_CARDRESET != 0;
+                    l.push(if by {
+                        b" reset_by=watchdog"
+                    } else {
+                        b" reset_by=other"
+                    });
+                }
+                Err(e) => l.kv_str(b"bootstatus_error", e.text().as_bytes()),
+            }
+        }
+        (_, Some(ubus), _) => {
+            l.push(b" device=procd");
+            l.kv_str(b"ubus", ubus.as_bytes());
+        }
+        _ => l.push(b" device=none"),
+    }
+    let path = PathBuf::from(&cfg.reset_reason);
+    let mut buf = [0u8; 256];
+    if let Ok((text, _)) = sys::read_file(&path, &mut buf) {
+        let line = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        if !line.is_empty() {
+            l.kv_str(b"previous_reset", line);
+            let _ = sys::write_file_synced(&path, b"");
+        }
+    }
+    sink.write_event(l.finish());
+    sink.flush();
+}
+
+/// `memdog log [-c CONFIG]`: the whole rotated set of CONFIG's log, oldest
+/// first (LOG.N-1 ... LOG.1, LOG), so `ssh board memdog log > pulled.log`
+/// pulls everything without counting files.
+#[inline(never)]
+pub fn print_log(config: &[u8]) -> i32 {
+    let cwd = sys::fs::cwd().ok();
+    let cfg = match load(config, cwd.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            config_error(config, &e);
+            return exit::USAGE;
+        }
+    };
+    let Some(log) = cfg.log.as_deref() else {
+        out::error(&[
+            config,
+            b" has no log = FILE: its lines go to stdout or syslog",
+        ]);
+        return exit::FAILURE;
+    };
+    let mut printed = 0;
+    let mut buf = [0u8; 2048];
+    for k in (0..cfg.log_files).rev() {
+        let mut p = PathBuf::from(log);
+        if k > 0 {
+            p.push(b".").push_u32(k);
+        }
+        let regular = sys::fs::lstat(&p).is_ok_and(|st| st.kind() == sys::fs::Kind::Regular);
+        let Ok(mut fd) = sys::fs::open_read_nonblock(&p) else {
+            continue;
+        };
+        if !regular {
+            continue;
+        }
+        printed += 1;
+        loop {
+            match embedded_io::Read::read(&mut fd, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if sys::write_all(sys::STDOUT, buf.get(..n).unwrap_or(&[])).is_err() {
+                        return exit::OK; // `memdog log | head`
+                    }
+                }
+            }
+        }
+    }
+    if printed == 0 {
+        out::error(&[b"no log files at ", log, b" yet"]);
+        return exit::FAILURE;
+    }
+    exit::OK
+}
+
 /// Write our daemon's pid into the locked pidfile, synced: an init script
 /// reads it as soon as `memdog run -d` returns.
 fn write_pid(fd: &mut Fd, pid: u32) -> Result<(), sys::Errno> {
@@ -1435,8 +1576,10 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
             Ok(m) => m,
             Err(code) => return give_up(code),
         };
+    let procd = cfg.watchdog.as_deref().and_then(procd_ubus);
     let watchdog = match cfg.watchdog.as_deref() {
         None => None,
+        Some(_) if procd.is_some() => None,
         Some(p) => match sys::open_write(&PathBuf::from(p)) {
             Ok(fd) => Some(fd),
             Err(e) => {
@@ -1480,7 +1623,9 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     let mut rt = Runtime::new(watchdog, dry_run);
     rt.dry_run_flag = opts.dry_run;
     rt.metrics = metrics;
+    rt.procd = procd;
     agent_start(&mut sink, Stamp::now(0), b"run");
+    previous_boot(&mut sink, &cfg, &rt);
     let mut pace = Sleeper::new(&cfg, count);
     drive(
         &mut cfg,

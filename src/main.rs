@@ -60,6 +60,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         #[cfg(not(feature = "snapshot"))]
         Ok(Command::Snapshot(_)) => left_out(b"snapshot is not in this board build (make cross CROSS_FEATURES=snapshot puts it back); per process: memdog watch --name NAME --count 1"),
         Ok(Command::Check(path)) => memdog::daemon::check(path),
+        Ok(Command::Log(path)) => memdog::daemon::print_log(path),
         #[cfg(feature = "report")]
         Ok(Command::Report {
             files,

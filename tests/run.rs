@@ -488,3 +488,134 @@ fn dump_then_signal_runs_in_order_and_logs_the_outcome() {
     );
     assert!(!Path::new(&format!("{file}.partial")).exists());
 }
+
+/// `watchdog_device = procd:UBUS` (OpenWrt, where procd owns /dev/watchdog):
+/// the watchdog action writes the reason, then runs `UBUS call system
+/// watchdog {"stop": true}` with no shell; the next start logs the
+/// previous reset's reason once, and empties the file.
+#[test]
+fn procd_watchdog_action_and_the_previous_reset_line() {
+    let t = TempDir::new("procd");
+    let ubus = t.join("ubus");
+    let args = t.join("ubus.args");
+    std::fs::write(
+        &ubus,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done > {}\n",
+            args.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ubus, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (log, reason, cfg) = (t.join("memdog.log"), t.join("reason"), t.join("w.conf"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "interval = 100ms\nlog = {}\nwatchdog_device = procd:{}\nreset_reason = {}\n[target me]\npid = self\ncrit = VmRSS > 1\non_crit = log, watchdog\n",
+            log.display(), ubus.display(), reason.display()
+        ),
+    )
+    .unwrap();
+    assert!(start(&cfg, &["--count", "2"]).wait().unwrap().success());
+    assert_eq!(
+        std::fs::read_to_string(&args).unwrap(),
+        "[call]\n[system]\n[watchdog]\n[{\"stop\": true}]\n",
+        "one argument each, the JSON whole"
+    );
+    let why = std::fs::read_to_string(&reason).unwrap();
+    assert!(
+        why.contains("memdog crit VmRSS=") && why.contains("limit=1"),
+        "{why}"
+    );
+    let all = log_lines(&log);
+    let act = all
+        .iter()
+        .find(|l| l.get("action").map(String::as_str) == Some("watchdog"))
+        .unwrap();
+    assert_eq!(act["feeding"], "procd-stop");
+    // the next start says why the board was reset, once
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("crit = VmRSS > 1\n", ""),
+    )
+    .unwrap();
+    for round in 0..2 {
+        assert!(start(&cfg, &["--count", "1"]).wait().unwrap().success());
+        let w: Vec<_> = log_lines(&log)
+            .into_iter()
+            .filter(|l| l.get("event").map(String::as_str) == Some("watchdog"))
+            .collect();
+        let last = w.last().unwrap();
+        assert_eq!(last["device"], "procd");
+        if round == 0 {
+            assert_eq!(last["previous_reset"], why.trim_end(), "{last:?}");
+        } else {
+            assert!(!last.contains_key("previous_reset"), "told once: {last:?}");
+        }
+    }
+}
+
+/// A watchdog device that is not a real driver (a plain file here): the
+/// timeout ioctl's failure is logged with its errno, not hidden.
+#[test]
+fn watchdog_timeout_answer_or_error_is_logged() {
+    let t = TempDir::new("wdtimeout");
+    let (log, dev, cfg) = (t.join("memdog.log"), t.join("watchdog"), t.join("w.conf"));
+    std::fs::write(&dev, "").unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "interval = 100ms\nlog = {}\nwatchdog_device = {}\nwatchdog_timeout = 30s\n[system]\nwarn = MemFree < 1\n",
+            log.display(), dev.display()
+        ),
+    )
+    .unwrap();
+    assert!(start(&cfg, &["--count", "1"]).wait().unwrap().success());
+    let all = log_lines(&log);
+    let w = all
+        .iter()
+        .find(|l| l.get("event").map(String::as_str) == Some("watchdog"))
+        .unwrap();
+    assert_eq!(w["asked_s"], "30");
+    assert!(w["timeout_error"].starts_with("ENOTTY"), "{w:?}");
+    assert!(w["bootstatus_error"].starts_with("ENOTTY"), "{w:?}");
+    // bad values are config errors
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("30s", "500ms"),
+    )
+    .unwrap();
+    let o = memdog(&["check", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// `memdog log -c CONFIG`: the rotated set, oldest first, one stream.
+#[test]
+fn log_subcommand_prints_the_rotated_set_oldest_first() {
+    let t = TempDir::new("logcmd");
+    let (log, cfg) = (t.join("m.log"), t.join("l.conf"));
+    std::fs::write(
+        &cfg,
+        format!("interval = 10ms\nlog = {}\nlog_size = 2k\nlog_files = 4\n[system]\nwarn = MemFree < 1\n", log.display()),
+    )
+    .unwrap();
+    assert!(start(&cfg, &["--count", "40"]).wait().unwrap().success());
+    assert!(t.join("m.log.3").exists(), "rotated into 4 files");
+    let o = memdog(&["log", "-c", cfg.to_str().unwrap()]);
+    assert!(o.status.success());
+    let mut want = String::new();
+    for f in ["m.log.3", "m.log.2", "m.log.1", "m.log"] {
+        want += &std::fs::read_to_string(t.join(f)).unwrap();
+    }
+    assert_eq!(stdout(&o), want);
+    let seqs: Vec<u64> = lines(&want)
+        .iter()
+        .filter_map(|l| l.get("seq")?.parse().ok())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+}
