@@ -13,11 +13,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/help.txt");
     println!("cargo:rerun-if-changed=src/lz.rs");
     let full = fs::read_to_string("src/help.txt").expect("src/help.txt");
-    let help = if env::var_os("CARGO_FEATURE_REPORT").is_some() {
-        full
-    } else {
-        board_help(&full)
-    };
+    let help = board_help(&full);
     let mut packed = vec![0u8; help.len() + help.len() / 64 + 8];
     let n = lz::compress(help.as_bytes(), &mut packed).expect("help text packs");
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
@@ -29,27 +25,63 @@ fn main() {
     }
 }
 
-/// The help without `memdog report`: its usage line goes, its paragraph
-/// becomes one line saying where report runs.
+/// The tools a build leaves out (cargo features, docs/size.md): the usage
+/// line that starts with `usage` goes, and the paragraph that starts with
+/// `heading` becomes one line saying where the tool is.
+const LEFT_OUT: [(&str, &str, &str, &str); 3] = [
+    (
+        "REPORT",
+        "  memdog report ",
+        "REPORT ",
+        "REPORT  not in this board build: copy the log to a PC and run memdog report there.\n",
+    ),
+    (
+        "SNAPSHOT",
+        "  memdog snapshot ",
+        "SNAPSHOT ",
+        "SNAPSHOT  not in this board build (make cross CROSS_FEATURES=snapshot puts it back).\n",
+    ),
+    (
+        "MAPS",
+        "  memdog maps ",
+        "MAPS ",
+        "MAPS  not in this board build: copy /proc/PID/maps to DIR/PID/ on a PC, run memdog maps PID --proc-root DIR.\n",
+    ),
+];
+
+/// The help of this build: without the tools it leaves out (all of them are
+/// in a host build).
 fn board_help(full: &str) -> String {
+    let has = |f: &str| env::var_os(format!("CARGO_FEATURE_{f}")).is_some();
+    let gone: Vec<_> = LEFT_OUT.iter().filter(|(f, ..)| !has(f)).collect();
     let mut out = String::new();
     let mut skipping = false;
     for line in full.lines() {
-        if line.starts_with("  memdog report ") {
+        if gone.iter().any(|(_, usage, ..)| line.starts_with(usage)) {
             continue;
         }
-        if line.starts_with("REPORT ") {
-            out.push_str("REPORT  not in this board build: copy the log to a PC and run memdog report there.\n");
+        if let Some((.., instead)) = gone
+            .iter()
+            .find(|(_, _, heading, _)| line.starts_with(heading))
+        {
+            out.push_str(instead);
             skipping = true;
             continue;
         }
-        if skipping && line.is_empty() {
+        // a paragraph ends at a blank line or at the next heading
+        if skipping && (line.is_empty() || line.starts_with(|c: char| c.is_ascii_uppercase())) {
             skipping = false;
         }
         if !skipping {
             out.push_str(line);
             out.push('\n');
         }
+    }
+    if !has("DUMP_TOP") {
+        // --top counts a dump's strings: on a PC, dump --diff /dev/null FILE
+        out = out
+            .replace(" [--top K]\n", "\n")
+            .replace("--top K counts repeated strings; ", "");
     }
     out
 }
