@@ -24,8 +24,8 @@ run: $(BIN)
 	./$(BIN) $(RUN_ARGS)
 
 # tools the integration tests compare against: strings (binutils), GNU time, gdb; rsyslog and busybox (syslogd, logread) store what report reads;
-# prometheus (server and promtool) and prometheus-node-exporter check and read memdog's metrics (tests/metrics.rs)
-TEST_PKGS := binutils time gdb faketime rsyslog busybox prometheus prometheus-node-exporter python3
+# prometheus (server and promtool) and prometheus-node-exporter check and read memdog's metrics, strace makes its sends fail (tests/metrics.rs)
+TEST_PKGS := binutils time gdb faketime rsyslog busybox prometheus prometheus-node-exporter python3 strace
 test-deps:
 	@missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "make: apt-get install$$missing"; apt-get update -qq && \

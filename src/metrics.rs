@@ -61,15 +61,19 @@ pub const SYSTEM_FIELDS: [&str; 7] = [
 
 pub type Label = heapless::Vec<u8, LABEL_CAP>;
 
-/// The parts as one label, cut to LABEL_CAP (ending in `...` then).
+/// The parts as one label. A longer one keeps its start and its last 24
+/// bytes (where paths differ: the file name) around a visible `...`.
 pub fn label_of(parts: &[&[u8]]) -> Label {
+    const TAIL: usize = 24;
+    let total: usize = parts.iter().map(|p| p.len()).sum();
     let mut l = Label::new();
-    for &c in parts.iter().flat_map(|p| p.iter()) {
-        if l.len() == LABEL_CAP - 3 {
+    for (i, &c) in parts.iter().flat_map(|p| p.iter()).enumerate() {
+        if total > LABEL_CAP && i == LABEL_CAP - 3 - TAIL {
             let _ = l.extend_from_slice(b"...");
-            break;
         }
-        let _ = l.push(c);
+        if total <= LABEL_CAP || i < LABEL_CAP - 3 - TAIL || i >= total - TAIL {
+            let _ = l.push(c);
+        }
     }
     l
 }
@@ -168,7 +172,16 @@ impl Store {
     /// `memdog_process_restarts_total`).
     pub fn set_targets(&mut self, targets: impl Iterator<Item = (Label, bool)>) {
         let old = core::mem::take(&mut self.targets);
-        for (label, process) in targets {
+        for (mut label, process) in targets {
+            // the same label twice (`--name x --name x`, or two long paths
+            // cut alike) would make each series twice: the later gets `#N`
+            if self.targets.iter().any(|r| r.label == label) {
+                label.truncate(LABEL_CAP - 4);
+                let mut b = [0u8; 20];
+                let _ = label.push(b'#');
+                let n = crate::num::fmt_u64(self.targets.len() as u64, &mut b);
+                let _ = label.extend_from_slice(n);
+            }
             let rec = old
                 .iter()
                 .find(|r| r.label == label)
@@ -1259,10 +1272,29 @@ mod tests {
             ),
             "{t}"
         );
-        let long = "p".repeat(100);
+        let long = format!("/{}/file-1.pid", "p".repeat(100));
         let l = label_of(&[long.as_bytes()]);
         assert_eq!(l.len(), LABEL_CAP);
-        assert!(l.ends_with(b"..."));
+        let l = String::from_utf8(l.to_vec()).unwrap();
+        assert!(
+            l.starts_with("/ppp") && l.contains("...") && l.ends_with("ppp/file-1.pid"),
+            "{l}"
+        );
+        let exact = "q".repeat(LABEL_CAP);
+        assert_eq!(&label_of(&[exact.as_bytes()])[..], exact.as_bytes());
+        // the same label twice gets a suffix: each series stays unique
+        let mut s = Store::new();
+        s.set_targets(labels(&["w", "w", "v"]).into_iter());
+        s.begin(1);
+        for i in 0..3 {
+            s.process(i, i as u32 + 1, 7 + i as u32, b"x", 0, &status(1, 1), None);
+        }
+        let t = render(&s);
+        series(&t);
+        assert!(
+            t.contains("memdog_target_processes{target=\"w#1\"} 1"),
+            "{t}"
+        );
     }
 
     #[test]

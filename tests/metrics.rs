@@ -833,3 +833,58 @@ fn alert_rules_pass_promtool_and_their_unit_tests() {
     }
     assert!(used >= 5);
 }
+
+/// An answer the socket does not take at once: strace makes every other
+/// send(2) of memdog fail with EAGAIN (a full socket buffer; loopback's
+/// buffers grow too large to fill with memdog's at most ~60 KB of text).
+/// memdog must resume where it stopped (the text rendered again, the bytes
+/// already sent skipped) and the client get it whole: byte for byte the
+/// answer of a plain run, matching its Content-Length.
+#[test]
+fn an_answer_resumed_after_eagain_arrives_whole() {
+    if !have("strace", "strace") {
+        return;
+    }
+    let t = TempDir::new("metrics-eagain");
+    let mut kids = Kids::default();
+    // 16 pidfile targets with long paths: about 30 KB of series, 60 sends
+    let mut args: Vec<String> = vec!["watch".into(), "--interval".into(), "60s".into()];
+    for i in 0..16 {
+        let kid = sleeper(&mut kids);
+        let p = t.join(&format!("{}-{i:02}.pid", "long-pidfile-name-".repeat(2)));
+        std::fs::write(&p, format!("{kid}\n")).unwrap();
+        args.push("--pidfile".into());
+        args.push(p.to_str().unwrap().to_string());
+    }
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    args.extend(["--metrics-listen".into(), addr.clone()]);
+    let trace = t.join("strace.out");
+    let st = kids.spawn(
+        Command::new("strace")
+            .args(["-qq", "-o", trace.to_str().unwrap(), "-e", "trace=sendto"])
+            .args(["-e", "inject=sendto:error=EAGAIN:when=2+2"])
+            .arg(bin())
+            .args(&args)
+            .stdout(Stdio::null()),
+    );
+    wait_http(&addr, "/metrics", "memdog under strace");
+    for _ in 0..3 {
+        let r = get(&addr, "/metrics");
+        assert_eq!(r.status, 200);
+        let len: usize = header(&r, "Content-Length").unwrap().parse().unwrap();
+        assert!(len > 24_000, "only {len} bytes");
+        assert_eq!(r.body.len(), len, "a resumed answer lost or gained bytes");
+        check_shape(&r.body);
+        assert_eq!(r.body.matches("memdog_process_info{").count(), 16);
+    }
+    // end memdog itself: a killed strace would leave its tracee running
+    let kid = std::fs::read_to_string(format!("/proc/{st}/task/{st}/children")).unwrap();
+    let kid: i32 = kid.split_whitespace().next().unwrap().parse().unwrap();
+    unsafe { libc::kill(kid, libc::SIGTERM) };
+    let mut strace = kids.0.pop().unwrap();
+    strace.wait().unwrap();
+    let tr = std::fs::read_to_string(&trace).unwrap();
+    let injected = tr.matches("(INJECTED)").count();
+    assert!(injected > 100, "strace injected {injected} EAGAINs:\n{tr}");
+}
