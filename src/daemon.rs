@@ -1090,6 +1090,8 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
 /// One config's life: sample, evaluate, act, until the pace says stop or
 /// reload. What the rules and the watcher know is taken from `rt` at the
 /// start and left there at the end, so a reload continues it.
+// its own frame, apart from drive's reload (a config is 9 KB)
+#[inline(never)]
 fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -> Outcome {
     let (w, spec_target, system_target) = watch_opts(cfg);
     let mut watcher = Watcher::new(w);
@@ -1124,7 +1126,7 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
     if resumed {
         // a reload cut a sleep short: the next sample is at its usual time
         if let Some(o) = pace.wait(policy.rt, sink, watcher.seq) {
-            policy.rt.carry = watcher.carry();
+            watcher.carry_into(&mut policy.rt.carry);
             return o;
         }
     }
@@ -1140,7 +1142,7 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
         }
         sink.flush();
         if let Some(o) = pace.wait(policy.rt, sink, watcher.seq) {
-            policy.rt.carry = watcher.carry();
+            watcher.carry_into(&mut policy.rt.carry);
             return o;
         }
     }
@@ -1263,60 +1265,76 @@ pub fn drive(
     pace: &mut dyn Pace,
 ) {
     while serve(cfg, rt, sink, pace) == Outcome::Reload {
-        let s = pace.stamp(rt.carry.seq);
-        let mut l = Line::new();
-        push_timestamp(&mut l, s.wall_secs);
-        l.kv_secs(b"up", s.up_ns);
-        l.kv(b"seq", s.seq);
-        sink.reopen();
-        let loaded = load(path, base).and_then(|new| {
-            // a new textfile path is checked as at start; a bad one keeps the old config
-            match new.textfile.as_deref() {
-                Some(tf) if new.textfile != cfg.textfile => match out::textfile_problem(tf) {
-                    Some(why) => Err(ConfigError {
-                        line: 0,
-                        msg: why,
-                        got: heapless::Vec::from_slice(tf.get(..tf.len().min(48)).unwrap_or(&[]))
-                            .unwrap_or_default(),
-                    }),
-                    None => Ok(new),
-                },
-                _ => Ok(new),
-            }
-        });
-        match loaded {
-            Ok(new) => {
-                remap(cfg, &new, rt);
-                let restart = cfg.log != new.log
-                    || cfg.log_size != new.log_size
-                    || cfg.log_files != new.log_files
-                    || cfg.syslog != new.syslog
-                    || cfg.syslog_remote != new.syslog_remote
-                    || cfg.metrics_listen != new.metrics_listen
-                    || cfg.watchdog != new.watchdog;
-                *cfg = new;
-                pace.configure(cfg);
-                rt.dry_run = rt.dry_run_flag || cfg.dry_run;
-                l.push(b" event=reload status=ok");
-                if restart {
-                    // the outputs and the watchdog are opened once, before a
-                    // --daemonize parent returns: a new path needs a restart
-                    l.push(b" restart_needed=outputs");
-                }
-            }
-            Err(e) => {
-                rt.spec_map = core::array::from_fn(Some);
-                l.push(b" event=reload status=error kept=old");
-                l.kv(b"line", u64::from(e.line));
-                l.kv_str(b"error", e.msg.as_bytes());
-                if !e.got.is_empty() {
-                    l.kv_str(b"got", &e.got);
-                }
+        reload(cfg, path, base, rt, sink, pace);
+    }
+}
+
+/// One SIGHUP: read the config again; a good one replaces `cfg` keeping
+/// every unchanged target's and rule's state, a bad one changes nothing.
+/// Its own frame: the new config and its parser (19 KB) exist only here,
+/// not under every sample's stack.
+#[inline(never)]
+fn reload(
+    cfg: &mut Config,
+    path: &[u8],
+    base: Option<&PathBuf>,
+    rt: &mut Runtime,
+    sink: &mut Sink,
+    pace: &mut dyn Pace,
+) {
+    let s = pace.stamp(rt.carry.seq);
+    let mut l = Line::new();
+    push_timestamp(&mut l, s.wall_secs);
+    l.kv_secs(b"up", s.up_ns);
+    l.kv(b"seq", s.seq);
+    sink.reopen();
+    let loaded = load(path, base).and_then(|new| {
+        // a new textfile path is checked as at start; a bad one keeps the old config
+        match new.textfile.as_deref() {
+            Some(tf) if new.textfile != cfg.textfile => match out::textfile_problem(tf) {
+                Some(why) => Err(ConfigError {
+                    line: 0,
+                    msg: why,
+                    got: heapless::Vec::from_slice(tf.get(..tf.len().min(48)).unwrap_or(&[]))
+                        .unwrap_or_default(),
+                }),
+                None => Ok(new),
+            },
+            _ => Ok(new),
+        }
+    });
+    match loaded {
+        Ok(new) => {
+            remap(cfg, &new, rt);
+            let restart = cfg.log != new.log
+                || cfg.log_size != new.log_size
+                || cfg.log_files != new.log_files
+                || cfg.syslog != new.syslog
+                || cfg.syslog_remote != new.syslog_remote
+                || cfg.metrics_listen != new.metrics_listen
+                || cfg.watchdog != new.watchdog;
+            *cfg = new;
+            pace.configure(cfg);
+            rt.dry_run = rt.dry_run_flag || cfg.dry_run;
+            l.push(b" event=reload status=ok");
+            if restart {
+                // the outputs and the watchdog are opened once, before a
+                // --daemonize parent returns: a new path needs a restart
+                l.push(b" restart_needed=outputs");
             }
         }
-        sink.write_event(l.finish());
-        sink.flush();
+        Err(e) => {
+            rt.spec_map = core::array::from_fn(Some);
+            l.push(b" event=reload status=error kept=old");
+            l.kv(b"line", u64::from(e.line));
+            l.kv_str(b"error", e.msg.as_bytes());
+            if !e.got.is_empty() {
+                l.kv_str(b"got", &e.got);
+            }
+        }
     }
+    sink.write_event(l.finish());
+    sink.flush();
 }
 
 /// `event=agent-start`: memdog itself (re)started, so `report` never
@@ -1522,8 +1540,7 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     {
         // /proc mounted, `pid =` targets running: at once, like `watch`
         let (w, _, _) = watch_opts(&cfg);
-        let mut probe = Watcher::new(w);
-        if let Err(code) = probe.preflight() {
+        if let Err(code) = crate::watch::preflight_only(&w) {
             return code;
         }
     }

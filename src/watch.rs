@@ -136,13 +136,19 @@ impl<'a> Watcher<'a> {
 
     /// Hand over what survives a reload (see [`Carry`]).
     pub fn carry(&mut self) -> Carry {
-        Carry {
-            tracked: core::mem::take(&mut self.tracked),
-            state: self.state,
-            seq: self.seq,
-            overflow_logged: self.overflow_logged,
-            next_id: self.next_id,
-        }
+        let mut c = Carry::default();
+        self.carry_into(&mut c);
+        c
+    }
+
+    /// [`Watcher::carry`] in place: no 6 KB temporary on the stack.
+    pub fn carry_into(&mut self, c: &mut Carry) {
+        c.tracked.clear();
+        core::mem::swap(&mut c.tracked, &mut self.tracked);
+        c.state = self.state;
+        c.seq = self.seq;
+        c.overflow_logged = self.overflow_logged;
+        c.next_id = self.next_id;
     }
 
     /// Take over a previous config's state. `spec_map[old spec]` is the new
@@ -589,6 +595,14 @@ pub fn err_word(e: ReadError) -> &'static [u8] {
 
 /// Check the proc root and every --pid before the first sample, so a typo
 /// fails at once with a clear message instead of a log of `event=wait`.
+/// [`Watcher::preflight`] without a whole watcher (run's start: a
+/// watcher's 12 KB would stay in the daemon's stack, and its RSS, for good).
+#[inline(never)]
+pub fn preflight_only(w: &Watch) -> Result<(), i32> {
+    let mut reader = Reader::new(w.proc_root);
+    preflight(w, &mut reader)
+}
+
 fn preflight(w: &Watch, reader: &mut Reader) -> Result<(), i32> {
     let root = w.proc_root;
     if let Err(e) = reader.meminfo() {

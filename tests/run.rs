@@ -56,6 +56,9 @@ fn python_child(kb_per_tick: u32) -> Guard {
     Guard(
         Command::new("python3")
             .args(["-c", code, &kb_per_tick.to_string()])
+            // a fixed mmap threshold: every big buffer is mapped and
+            // unmapped, so the flat child's RSS really goes up and down
+            .env("MALLOC_MMAP_THRESHOLD_", "131072")
             .spawn()
             .expect("python3"),
     )
@@ -131,6 +134,23 @@ fn slope_rule_catches_a_real_leak_and_exec_sees_the_env() {
 fn noisy_but_flat_process_fires_nothing() {
     let t = TempDir::new("flat");
     let child = python_child(0);
+    // past python's start-up, whose climb to its working size (slow on a
+    // loaded machine) is real growth, not the flat noise under test
+    let rss = |pid: u32| -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        s.lines()
+            .find_map(|l| {
+                l.strip_prefix("VmRSS:")?
+                    .trim()
+                    .strip_suffix("kB")?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    };
+    wait_for(|| rss(child.id()) > 15_000, "python's start-up");
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let (cfg, log, env_out) = leak_config(&t, child.id());
     let mut md = start(&cfg, &["--count", "60"]);
     assert!(md.wait().unwrap().success());
