@@ -46,6 +46,9 @@ pub const MEMTYPES: [&str; 9] = [
 const MEM_FIELDS: [&str; 9] = [
     "VmRSS", "VmSize", "VmSwap", "RssAnon", "RssFile", "RssShmem", "VmData", "", "VmStk",
 ];
+/// Their indices in proc::status::VM_FIELDS (checked by a test): no name
+/// search per sample.
+const MEM_INDEX: [u8; 9] = [5, 1, 14, 6, 7, 8, 9, u8::MAX, 10];
 const HEAP: usize = 7;
 
 /// meminfo fields in `memdog_system_memory_bytes`, as the log has them.
@@ -247,7 +250,8 @@ impl Store {
             let v = if k == HEAP {
                 maps.map(|m| m.heap_kb)
             } else {
-                st.get(MEM_FIELDS.get(k).copied().unwrap_or(""))
+                let i = MEM_INDEX.get(k).map_or(usize::MAX, |&i| usize::from(i));
+                st.vm.get(i).copied().flatten()
             };
             if let Some(v) = v {
                 *slot = Some(slot.unwrap_or(0).saturating_add(v));
@@ -1128,6 +1132,7 @@ static STORE: sys::cell::Once<Store> = sys::cell::Once::new(Store::new());
 impl Metrics {
     /// The outputs asked for; None when neither is. Errors (the address,
     /// the socket) are one line on stderr and an exit code.
+    #[inline(never)]
     pub fn open(textfile: Option<&[u8]>, listen: Option<&[u8]>) -> Result<Option<Metrics>, i32> {
         if textfile.is_none() && listen.is_none() {
             return Ok(None);
@@ -1295,6 +1300,18 @@ mod tests {
             t.contains("memdog_target_processes{target=\"w#1\"} 1"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn memtype_indices_are_the_status_fields() {
+        for (k, name) in MEM_FIELDS.iter().enumerate() {
+            if k != HEAP {
+                let i = crate::proc::status::VM_FIELDS
+                    .iter()
+                    .position(|f| f == name);
+                assert_eq!(i, Some(usize::from(MEM_INDEX[k])), "{name}");
+            }
+        }
     }
 
     #[test]
