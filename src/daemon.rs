@@ -287,7 +287,54 @@ pub struct Runtime {
     pub metrics: Option<crate::metrics::Metrics>,
 }
 
+/// The identity spec map: a first start, or a failed reload.
+const fn identity_map() -> [Option<usize>; MAX_SPECS] {
+    let mut a = [None; MAX_SPECS];
+    let mut i = 0;
+    while i < MAX_SPECS {
+        a[i] = Some(i);
+        i += 1;
+    }
+    a
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    id: 0,
+    states: [RuleState::EMPTY; MAX_RULES],
+    rings: [Ring::EMPTY; MAX_SLOPE_RULES],
+};
+
+/// `run`'s state lives in .bss, not on the stack: only the slots and
+/// tracking entries in use become resident (a stack frame of all 8 slots
+/// and 64 entries, 26 KB, is touched whole by the stack probes).
+static RUNTIME: crate::sys::cell::Once<Runtime> = crate::sys::cell::Once::new(Runtime::EMPTY);
+
 impl Runtime {
+    const EMPTY: Runtime = Runtime {
+        watchdog: None,
+        procd: None,
+        starving: false,
+        children: heapless::Vec::new(),
+        dry_run: false,
+        dry_run_flag: false,
+        slots: [EMPTY_SLOT; MAX_SLOTS],
+        sys_states: [RuleState::EMPTY; MAX_RULES],
+        sys_rings: [Ring::EMPTY; MAX_SLOPE_RULES],
+        denied: heapless::Vec::new(),
+        mem_total: None,
+        carry: Carry::EMPTY,
+        spec_map: identity_map(),
+        metrics: None,
+    };
+
+    /// The process's one static runtime (for `run`); None if taken already.
+    fn the_one(watchdog: Option<Fd>, dry_run: bool) -> Option<&'static mut Runtime> {
+        let rt = RUNTIME.take()?;
+        rt.watchdog = watchdog;
+        rt.dry_run = dry_run;
+        Some(rt)
+    }
+
     pub fn new(watchdog: Option<Fd>, dry_run: bool) -> Runtime {
         Runtime {
             watchdog,
@@ -1637,18 +1684,20 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
         }
     }
     let _ = pid;
-    let mut rt = Runtime::new(watchdog, dry_run);
+    let Some(rt) = Runtime::the_one(watchdog, dry_run) else {
+        return exit::FAILURE;
+    };
     rt.dry_run_flag = opts.dry_run;
     rt.metrics = metrics;
     rt.procd = procd;
     agent_start(&mut sink, Stamp::now(0), b"run");
-    previous_boot(&mut sink, &cfg, &rt);
+    previous_boot(&mut sink, &cfg, rt);
     let mut pace = Sleeper::new(&cfg, count);
     drive(
         &mut cfg,
         path.as_bytes(),
         cwd.as_ref(),
-        &mut rt,
+        rt,
         &mut sink,
         &mut pace,
     );

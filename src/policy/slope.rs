@@ -35,14 +35,19 @@ pub struct Ring {
 
 impl Default for Ring {
     fn default() -> Self {
-        Ring {
-            base_ms: 0,
-            t: [0; RING_CAP],
-            v: [0; RING_CAP],
-            head: 0,
-            len: 0,
-        }
+        Ring::EMPTY
     }
+}
+
+impl Ring {
+    /// No points, as a constant (the daemon's state is a static).
+    pub const EMPTY: Ring = Ring {
+        base_ms: 0,
+        t: [0; RING_CAP],
+        v: [0; RING_CAP],
+        head: 0,
+        len: 0,
+    };
 }
 
 /// Least-squares fit over (ms, value) points, in integers: no soft-float

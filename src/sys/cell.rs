@@ -24,9 +24,12 @@ impl<T> Once<T> {
     /// The value, the first time only; `None` afterwards.
     #[allow(clippy::mut_from_ref)] // one reference ever: the flag guards it
     pub fn take(&'static self) -> Option<&'static mut T> {
-        if self.taken.swap(true, Ordering::AcqRel) {
+        // load then store, not swap: ARMv5 has no atomic swap (it would
+        // take the kernel's cmpxchg helper), and memdog has one thread
+        if self.taken.load(Ordering::Relaxed) {
             return None;
         }
+        self.taken.store(true, Ordering::Relaxed);
         // SAFETY: the flag was false, so no other reference exists, and none
         // will be made: the flag stays true for the life of the program.
         Some(unsafe { &mut *self.value.get() })
