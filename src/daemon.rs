@@ -1156,6 +1156,7 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
             let process = !matches!(t.kind, Some(TargetKind::System) | None);
             (crate::metrics::label_of(&[&t.label]), process)
         }));
+        m.store.set_boot(&cfg.proc_root);
     }
     let carry = core::mem::take(&mut rt.carry);
     let spec_map = core::mem::replace(&mut rt.spec_map, core::array::from_fn(Some));

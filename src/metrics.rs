@@ -137,8 +137,9 @@ pub struct Store {
     system: [Option<u64>; SYSTEM_FIELDS.len()],
     seq: u64,
     dropped: u64,
-    /// the wall clock at boot, hundredths of a second (process start times)
-    boot_cs: u64,
+    /// the boot time, seconds since the epoch: `btime` of the proc root's
+    /// stat, as ps reads it (None: no start times)
+    boot_s: Option<u64>,
     /// bumped by every sample: a response being sent when the values
     /// change is cut off (its Content-Length tells the client)
     pub generation: u32,
@@ -165,7 +166,7 @@ impl Store {
             system: [None; SYSTEM_FIELDS.len()],
             seq: 0,
             dropped: 0,
-            boot_cs: 0,
+            boot_s: None,
             generation: 0,
         }
     }
@@ -196,10 +197,26 @@ impl Store {
                 ..rec
             });
         }
-        let (wall, ns) = sys::realtime();
-        let now_cs = (wall.max(0) as u64) * 100 + u64::from(ns / 10_000_000);
-        let up_cs = crate::num::udivmod64(sys::boottime_ns(), 10_000_000).0;
-        self.boot_cs = now_cs.saturating_sub(up_cs);
+    }
+
+    /// Process start times are `btime` of `{proc_root}/stat` plus the
+    /// process's start in clock ticks (USER_HZ, 100 on every Linux memdog
+    /// runs on); without a btime line they are left out.
+    pub fn set_boot(&mut self, proc_root: &[u8]) {
+        let mut p = PathBuf::from(proc_root);
+        p.push(b"/stat");
+        self.boot_s = None;
+        let Ok(mut fd) = Fd::open_read(&p) else {
+            return;
+        };
+        // lines are cut to the buffer (intr can be kilobytes): btime is short
+        let mut buf = [0u8; 128];
+        let boot = &mut self.boot_s;
+        let _ = crate::proc::for_each_line_whole(&mut fd, &mut buf, |l| {
+            if let Some(v) = l.strip_prefix(b"btime ") {
+                *boot = crate::num::parse_u64(crate::num::trim(v));
+            }
+        });
     }
 
     /// A new sample starts: what the last one saw is forgotten.
@@ -411,15 +428,17 @@ impl Store {
                     w.value(n);
                 }
             }
-            w.head(
-                b"memdog_process_start_time_seconds",
-                b"gauge",
-                b"Start of a target's newest process, seconds since the epoch",
-            );
-            for (r, s) in live() {
-                if let Some(t) = s.start {
-                    w.target(b"memdog_process_start_time_seconds", r);
-                    w.fixed(self.boot_cs.saturating_add(t) as i64, 2);
+            if let Some(boot) = self.boot_s {
+                w.head(
+                    b"memdog_process_start_time_seconds",
+                    b"gauge",
+                    b"Start of a target's newest process, seconds since the epoch",
+                );
+                for (r, s) in live() {
+                    if let Some(t) = s.start {
+                        w.target(b"memdog_process_start_time_seconds", r);
+                        w.fixed(boot.saturating_mul(100).saturating_add(t) as i64, 2);
+                    }
                 }
             }
         }
@@ -969,7 +988,9 @@ impl Endpoint {
     pub fn wait_until(&mut self, deadline_ns: u64, store: &Store) {
         loop {
             let now = sys::monotonic_ns();
-            if now >= deadline_ns {
+            // a signal that came while a connection was served (not in
+            // ppoll) must not wait for the deadline
+            if now >= deadline_ns || sys::signals::stop_requested() || sys::signals::hup_pending() {
                 return;
             }
             let mut timeout = deadline_ns - now;
@@ -1359,6 +1380,7 @@ mod tests {
         fn store_matches_a_model(ops in proptest::collection::vec(op(), 1..60)) {
             const NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
             let mut s = Store::new();
+            s.boot_s = Some(1_700_000_000);
             // oracle: order of the targets now, lives (id, target name, pid, rss, sampled)
             let mut order: Vec<usize> = vec![0, 1, 2];
             s.set_targets(labels(&NAMES).into_iter());
@@ -1431,7 +1453,7 @@ mod tests {
                                 want.insert(format!("memdog_process_memory_bytes{id},memtype=\"resident\"}}"), (rss * 1024).to_string());
                                 want.insert(format!("memdog_process_threads{id}}}"), (2 * mine.len()).to_string());
                                 let newest = mine.iter().map(|l| u64::from(l.0)).max().unwrap();
-                                let cs = s.boot_cs + newest;
+                                let cs = 1_700_000_000 * 100 + newest;
                                 want.insert(format!("memdog_process_start_time_seconds{id}}}"), format!("{}.{:02}", cs / 100, cs % 100));
                                 for l in mine {
                                     want.insert(format!("memdog_process_info{id},pid=\"{}\"}}", l.2), "1".to_string());

@@ -728,6 +728,7 @@ pub fn run(w: Watch) -> i32 {
     if let Some(m) = metrics.as_mut() {
         m.store
             .set_targets(watcher.opts.specs.iter().map(|s| (spec_label(s), true)));
+        m.store.set_boot(watcher.opts.proc_root);
     }
     let mut deadline = sys::monotonic_ns();
     loop {

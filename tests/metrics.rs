@@ -235,6 +235,31 @@ fn textfile_passes_promtool_and_node_exporter_serves_it() {
     assert!(text.contains(&format!(
         "memdog_process_info{{target=\"pid:{kid}\",name=\"sleep\",pid=\"{kid}\"}} 1\n"
     )));
+    // the start time as ps computes it: btime + starttime / USER_HZ
+    let btime: u64 = std::fs::read_to_string("/proc/stat")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{kid}/stat")).unwrap();
+    let ticks: u64 = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let want = format!(
+        "memdog_process_start_time_seconds{{target=\"pid:{kid}\",name=\"sleep\"}} {}.{:02}\n",
+        btime + ticks / 100,
+        ticks % 100
+    );
+    assert!(text.contains(&want), "{want} in\n{text}");
     // the --name target: every `sleep` on the machine, summed, and counted
     let n = text
         .lines()
@@ -881,9 +906,16 @@ fn an_answer_resumed_after_eagain_arrives_whole() {
     // end memdog itself: a killed strace would leave its tracee running
     let kid = std::fs::read_to_string(format!("/proc/{st}/task/{st}/children")).unwrap();
     let kid: i32 = kid.split_whitespace().next().unwrap().parse().unwrap();
+    let asked = Instant::now();
     unsafe { libc::kill(kid, libc::SIGTERM) };
     let mut strace = kids.0.pop().unwrap();
     strace.wait().unwrap();
+    // right after serving: the stop is seen at once, not at the 60 s deadline
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "SIGTERM took {:?}",
+        asked.elapsed()
+    );
     let tr = std::fs::read_to_string(&trace).unwrap();
     let injected = tr.matches("(INJECTED)").count();
     assert!(injected > 100, "strace injected {injected} EAGAINs:\n{tr}");

@@ -976,6 +976,12 @@ pub mod signals {
         STOP.load(Ordering::Relaxed)
     }
 
+    /// A SIGHUP came and is not taken yet (the endpoint's loop returns to
+    /// the daemon's, which takes it).
+    pub fn hup_pending() -> bool {
+        HUP.load(Ordering::Relaxed)
+    }
+
     /// Load and clear rather than swap: ARMv5 has no atomic swap (it would
     /// take the kernel's cmpxchg helper), and a SIGHUP that lands between the
     /// two just joins this reload, which reads the config afterwards. The
