@@ -298,35 +298,12 @@ const fn identity_map() -> [Option<usize>; MAX_SPECS] {
     a
 }
 
-const EMPTY_SLOT: Slot = Slot {
-    id: 0,
-    states: [RuleState::EMPTY; MAX_RULES],
-    rings: [Ring::EMPTY; MAX_SLOPE_RULES],
-};
-
 /// `run`'s state lives in .bss, not on the stack: only the slots and
 /// tracking entries in use become resident (a stack frame of all 8 slots
 /// and 64 entries, 26 KB, is touched whole by the stack probes).
-static RUNTIME: crate::sys::cell::Once<Runtime> = crate::sys::cell::Once::new(Runtime::EMPTY);
+static RUNTIME: crate::sys::cell::Zeroed<Runtime> = crate::sys::cell::Zeroed::new();
 
 impl Runtime {
-    const EMPTY: Runtime = Runtime {
-        watchdog: None,
-        procd: None,
-        starving: false,
-        children: heapless::Vec::new(),
-        dry_run: false,
-        dry_run_flag: false,
-        slots: [EMPTY_SLOT; MAX_SLOTS],
-        sys_states: [RuleState::EMPTY; MAX_RULES],
-        sys_rings: [Ring::EMPTY; MAX_SLOPE_RULES],
-        denied: heapless::Vec::new(),
-        mem_total: None,
-        carry: Carry::EMPTY,
-        spec_map: identity_map(),
-        metrics: None,
-    };
-
     /// The process's one static runtime (for `run`); None if taken already.
     fn the_one(watchdog: Option<Fd>, dry_run: bool) -> Option<&'static mut Runtime> {
         let rt = RUNTIME.take()?;
@@ -349,7 +326,7 @@ impl Runtime {
             denied: heapless::Vec::new(),
             mem_total: None,
             carry: Carry::default(),
-            spec_map: core::array::from_fn(Some),
+            spec_map: identity_map(),
             metrics: None,
         }
     }
@@ -1159,7 +1136,7 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
         m.store.set_boot(&cfg.proc_root);
     }
     let carry = core::mem::take(&mut rt.carry);
-    let spec_map = core::mem::replace(&mut rt.spec_map, core::array::from_fn(Some));
+    let spec_map = core::mem::replace(&mut rt.spec_map, identity_map());
     let resumed = carry.seq > 0;
     let mut policy = Policy {
         cfg,
@@ -1372,7 +1349,7 @@ fn reload(
             }
         }
         Err(e) => {
-            rt.spec_map = core::array::from_fn(Some);
+            rt.spec_map = identity_map();
             l.push(b" event=reload status=error kept=old");
             l.kv(b"line", u64::from(e.line));
             l.kv_str(b"error", e.msg.as_bytes());

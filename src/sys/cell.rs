@@ -3,6 +3,7 @@
 //! full capacity would be touched whole by the stack probes).
 
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Once<T> {
@@ -33,5 +34,57 @@ impl<T> Once<T> {
         // SAFETY: the flag was false, so no other reference exists, and none
         // will be made: the flag stays true for the life of the program.
         Some(unsafe { &mut *self.value.get() })
+    }
+}
+
+/// Types whose all-zero bytes are a valid value.
+///
+/// # Safety
+/// Every field must be valid as zero bytes: integers, bools (false),
+/// heapless vectors (length 0), `Option` of a type without a niche or of a
+/// reference (None), arrays of such.
+pub unsafe trait ZeroValid {}
+
+// SAFETY: Runtime holds integers, bools, heapless Vecs, Options of Fd and
+// PathBuf (no niche: None is a zero tag), Option<u64>s, and
+// Option<Metrics> whose first field is a `&'static mut` (None is null):
+// all valid as zero bytes, each one "empty".
+unsafe impl ZeroValid for crate::daemon::Runtime {}
+
+/// A static handed out once, zero-initialised: in .bss, so neither the
+/// binary nor the RSS pays for the pages it does not use (a `const`
+/// initializer with padding or `MaybeUninit` parts lands in .data, whole).
+pub struct Zeroed<T> {
+    taken: AtomicBool,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: `take` hands out the only reference, once, guarded by the flag.
+unsafe impl<T: Send> Sync for Zeroed<T> {}
+
+impl<T: ZeroValid> Zeroed<T> {
+    pub const fn new() -> Zeroed<T> {
+        Zeroed {
+            taken: AtomicBool::new(false),
+            value: UnsafeCell::new(MaybeUninit::zeroed()),
+        }
+    }
+
+    /// The value (all zero: empty), the first time only; `None` afterwards.
+    #[allow(clippy::mut_from_ref)] // one reference ever: the flag guards it
+    pub fn take(&'static self) -> Option<&'static mut T> {
+        if self.taken.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.taken.store(true, Ordering::Relaxed);
+        // SAFETY: zero bytes are a valid T (ZeroValid), and this is the
+        // only reference ever made (the flag stays true)
+        Some(unsafe { (*self.value.get()).assume_init_mut() })
+    }
+}
+
+impl<T: ZeroValid> Default for Zeroed<T> {
+    fn default() -> Self {
+        Self::new()
     }
 }
