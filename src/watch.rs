@@ -65,20 +65,6 @@ pub struct Carry {
     next_id: u32,
 }
 
-impl Carry {
-    /// Nothing carried yet, as a constant (the daemon's state is a static).
-    pub const EMPTY: Carry = Carry {
-        tracked: heapless::Vec::new(),
-        state: [SpecState {
-            waiting_logged: false,
-            done: false,
-        }; cli::MAX_SPECS],
-        seq: 0,
-        overflow_logged: false,
-        next_id: 0,
-    };
-}
-
 /// Hooks for what the daemon does with each sample (thresholds, actions).
 pub trait Observer {
     fn on_sample(

@@ -84,13 +84,6 @@ pub struct RuleState {
 }
 
 impl RuleState {
-    /// A fresh state, as a constant (the daemon's state is a static).
-    pub const EMPTY: RuleState = RuleState {
-        over: 0,
-        fired: false,
-        last_action_ms: None,
-    };
-
     /// Forget everything: the process restarted, or the config changed.
     pub fn rebaseline(&mut self) {
         *self = RuleState::default();
