@@ -8,7 +8,8 @@
 #   board.sh all [ARCH...]        prepare + every scenario, two guests at a time
 #
 # ARCH: armv7 aarch64 mipsel mips (big endian). SCENARIO: boot leak flash
-# (leak includes scenario 4, the pull over the serial console and ssh/scp).
+# procd (leak includes scenario 4, the pull over the serial console and
+# ssh/scp; procd runs on BOARD_PROCD_ARCHES, default armv7, "all" for all).
 # Each console line in $CACHE/ARCH/logs/SCENARIO.log is prefixed with the
 # seconds since qemu started (stamped here). Knobs: BOARD_CACHE (default
 # target/board-cache), BOARD_ARCHES, BOARD_SCENARIOS, BOARD_DIST (dist),
@@ -247,6 +248,8 @@ make_initrd() {
 	install -m 755 "$HERE/scenarios/lib.sh" "$O/etc/board/lib.sh"
 	[ -f "$HERE/scenarios/$sc.conf" ] && install -m 644 "$HERE/scenarios/$sc.conf" "$O/etc/memdog.conf"
 	[ -f "$HERE/scenarios/$sc.pre-init" ] && install -m 755 "$HERE/scenarios/$sc.pre-init" "$O/etc/board/pre-init.sh"
+	# the scenario's own files (stand-ins), over the base rootfs
+	[ -d "$HERE/scenarios/$sc.root" ] && cp -R "$HERE/scenarios/$sc.root/." "$O/"
 	echo "$WDT" > "$O/etc/board/watchdog"
 	echo "$FLASH" > "$O/etc/board/flash"
 	(cd "$O" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9) > "$out.overlay"
@@ -329,6 +332,7 @@ cmd_run() {
 	case "$sc" in
 	boot) boot boot 150; wait "$QPID" ;;
 	flash) boot flash 150; wait "$QPID" ;;
+	procd) boot procd 150; wait "$QPID" ;;
 	leak)
 		boot leak 200
 		# scenario 4, pull: once the board is back up after its reset
@@ -342,12 +346,14 @@ cmd_run() {
 			# shellcheck disable=SC2046
 			scp "${scpo[@]}" -P "$SSH_PORT" "${SSHO[@]}" $(sed 's|^|root@127.0.0.1:/data/|' "$pull/ls.txt" | grep 'memdog\.log') \
 				"$pull/scp/" 2>> "$pull/ssh.err" || echo "scp failed rc=$?" >> "$pull/ssh.err"
-			# pending: `memdog log` (the whole rotated set, oldest first) over ssh
-			gssh 'memdog log -c /etc/memdog.conf' > "$pull/memdog-log.log" 2>&1 || true
+			# `memdog log`: the whole rotated set, oldest first, over ssh
+			local lrc=0
+			gssh 'memdog log -c /etc/memdog.conf' > "$pull/memdog-log.log" 2> "$pull/memdog-log.err" || lrc=$?
+			echo "$lrc" > "$pull/memdog-log.rc"
 			gssh poweroff >/dev/null 2>&1 || true
 		fi
 		wait "$QPID" ;;
-	*) die "unknown scenario '$sc' (boot leak flash)" ;;
+	*) die "unknown scenario '$sc' (boot leak flash procd)" ;;
 	esac
 	local t1=${EPOCHREALTIME/./}
 	echo "$(( (t1 - t0) / 1000 ))" > "$W/logs/$sc.wall-ms"
@@ -363,7 +369,13 @@ arch_all() {
 	{
 		cmd_prepare; rc=$?
 		if [ $rc -eq 0 ]; then
-			for sc in ${BOARD_SCENARIOS:-boot leak flash}; do
+			local scs=${BOARD_SCENARIOS:-boot leak flash}
+			# procd (OpenWrt's watchdog owner; the ubus action is not per-arch
+			# code): one architecture by default, to keep CI short
+			case " ${BOARD_PROCD_ARCHES-armv7} " in
+			*" $ARCH "* | " all ") [ -n "${BOARD_SCENARIOS:-}" ] || scs="$scs procd" ;;
+			esac
+			for sc in $scs; do
 				cmd_run "$sc" || rc=1
 			done
 		fi
@@ -403,7 +415,7 @@ cmd_all() {
 	[ $skip -eq 0 ] || say "(some architecture was skipped: see the SKIP lines above)"
 }
 
-[ $# -ge 1 ] || { sed -n '2,16p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,17p' "$0"; exit 2; }
 verb=$1; shift
 case "$verb" in
 deps) cmd_deps ;;

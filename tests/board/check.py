@@ -59,6 +59,10 @@ def guest_checks(required):
         if m:
             results.append((m.group(1), "guest:" + m.group(2), m.group(3)))
             seen.add(m.group(2))
+        m = re.match(r"BOARD-SKIP ([^:]+): (.*)", t)
+        if m:
+            skip(m.group(1), m.group(2))
+            required = [r for r in required if not r.startswith(m.group(1) + "-")]
         m = re.match(r"BOARD-PENDING ([^:]+): (.*)", t)
         if m:
             skip("pending:" + m.group(1), "needs daemon feature, would assert: " + m.group(2))
@@ -90,6 +94,64 @@ def seq_of(line):
     return int(m.group(1)) if m else None
 
 
+def kv(line):
+    """memdog's key=value words; "quoted" values unescaped."""
+    out = {}
+    for m in re.finditer(r'(?:^| )([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)', line):
+        v = m.group(2)
+        if v.startswith('"'):
+            v = re.sub(r"\\(.)", lambda e: {"n": "\n", "t": "\t", "r": "\r"}.get(e.group(1), e.group(1)),
+                       v[1:-1])
+        out[m.group(1)] = v
+    return out
+
+
+def watchdog_lines(ls):
+    """[(index, fields)] of memdog's event=watchdog lines."""
+    return [(i, kv(s)) for i, s in enumerate(ls) if " event=watchdog" in s]
+
+
+def last_start(ls):
+    starts = [i for i, s in enumerate(ls) if "event=agent-start" in s]
+    return starts[-1] if starts else None
+
+
+def wdt_sys(boot):
+    """BOARD-WDTSYS boot=N: watchdog0's sysfs timeout and bootstatus."""
+    for t in text:
+        if t.startswith("BOARD-WDTSYS boot=%d " % boot):
+            return kv(t)
+    return {}
+
+
+def wdt_driver():
+    ids = [kv(t).get("identity", "") for t in text if t.startswith("BOARD-WDT ")]
+    return ids[0] if ids else "?"
+
+
+def reason_fields(r):
+    """The reset-reason line: TIME memdog crit FIELD=VALUE limit=L name=N [pid=P]."""
+    m = re.match(r"^(\S+) memdog (warn|crit) (\w+)=(\d+) limit=(\d+) name=(\S+)(?: pid=(\d+))?$", r)
+    if not m:
+        return None
+    return {"level": m.group(2), "field": m.group(3), "value": m.group(4), "limit": m.group(5),
+            "name": m.group(6), "pid": m.group(7)}
+
+
+def check_previous_reset(w2, l1, act):
+    """previous_reset= names the crit line's field, value, limit, process."""
+    crit = next((kv(s) for s in reversed(l1[: (act if act is not None else len(l1)) + 1])
+                 if "event=crit" in s), None)
+    pr = w2.get("previous_reset", "")
+    r = reason_fields(pr)
+    check("boot-status-line: previous_reset= names the crit rule's field, value, limit and the leaker",
+          r is not None and crit is not None and
+          (r["level"], r["field"], r["value"], r["limit"], r["name"], r["pid"]) ==
+          ("crit", crit.get("field"), crit.get("value"), crit.get("limit"), "leaker", crit.get("pid")),
+          "previous_reset=%r; boot-1 crit: %s" % (pr, crit))
+    return pr
+
+
 def first_time(pat):
     for t, s in lines:
         if re.search(pat, s):
@@ -100,7 +162,7 @@ def first_time(pat):
 def write_reset_excerpt(l1, l2, out):
     """The console around the reset, kernel noise left out, with the log's
     event lines of boot 1 and memdog's first lines of boot 2."""
-    keep = re.compile(r"BOARD-(INFO watchdog|WDT|INIT|READY|SCENARIO|INFO reset_reason)|softdog|"
+    keep = re.compile(r"BOARD-(INFO watchdog|WDT|INIT|READY|SCENARIO|INFO (ubus|procd))|softdog|"
                       r"Linux version|i6300|WARNING|memdog: started|reboot: ")
     i0 = next((i for i, t in enumerate(text) if "watchdog action logged" in t), None)
     if i0 is None:
@@ -114,11 +176,11 @@ def write_reset_excerpt(l1, l2, out):
         for tt, s in lines[i0:]:
             if keep.search(s) and not s.startswith("BOARD-L "):
                 f.write("%8.3f %s\n" % (tt, s))
-            if s.startswith("BOARD-INFO reset_reason"):
+            if s.startswith("BOARD-INFO watchdog_line boot=2") or s.startswith("BOARD-DUMP-BEGIN L2"):
                 break
         f.write("# memdog's first lines after the reset (boot 2):\n")
         starts = [i for i, s in enumerate(l2) if "event=agent-start" in s]
-        for s in (l2[starts[-1]:starts[-1] + 3] if len(starts) > 1 else []):
+        for s in (l2[starts[-1]:starts[-1] + 4] if len(starts) > 1 else []):
             f.write("    " + s + "\n")
 
 
@@ -167,8 +229,9 @@ def scenario_boot():
 
 
 def scenario_leak():
-    guest_checks(["watchdog-device", "memdog-running", "memdog-restarted", "reset-reason",
-                  "stop-rc", "no-reset-after-magic-close"])
+    guest_checks(["watchdog-device", "memdog-running", "watchdog-line-boot1", "memdog-restarted",
+                  "reset-reason-told-once", "stop-rc", "no-reset-after-magic-close", "memdog-log-rc",
+                  "memdog-log-equals-set"])
     b = boots()
     check("two boots (the reset, then none after memdog's magic close)", len(b) == 2,
           "%d boots" % len(b))
@@ -203,8 +266,64 @@ def scenario_leak():
                                           "neither softdog's message nor bootstatus=32: " + "; ".join(wdts)))
     t_act = first_time(r"watchdog action logged")
     b2 = lines[b[1]][0] if len(b) > 1 else None
+    # watchdog-timeout: leak.conf asks 4 s (the module parameter set 8); the
+    # driver's answer to WDIOC_SETTIMEOUT is in memdog's start line, sysfs
+    # must say the same. On mipsel/mips this is MIPS's ioctl encoding (the
+    # _IOC_READ/_IOC_WRITE bits differ from ARM's) against a real driver.
+    wl = watchdog_lines(l2 if l2 else l1)
+    w1 = wl[0][1] if wl else {}
+    drv = wdt_driver()
+    for boot, w in ((1, w1), (2, wl[-1][1] if len(wl) > 1 else {})):
+        sysfs = wdt_sys(boot)
+        check("watchdog-timeout boot %d: memdog's line says device=/dev/watchdog asked_s=4 timeout_s=4" % boot,
+              (w.get("device"), w.get("asked_s"), w.get("timeout_s")) == ("/dev/watchdog", "4", "4"),
+              "; ".join("%s=%s" % (k, w[k]) for k in ("device", "asked_s", "timeout_s", "timeout_error")
+                        if k in w) or "no event=watchdog line")
+        if sysfs.get("timeout", "none") == "none":
+            skip("watchdog-timeout boot %d: sysfs" % boot, "no /sys/class/watchdog/watchdog0/timeout in this kernel")
+        else:
+            check("watchdog-timeout boot %d: /sys/class/watchdog/watchdog0/timeout agrees (%s)" % (boot, drv),
+                  sysfs.get("timeout") == w.get("timeout_s") == "4",
+                  "sysfs %s, memdog timeout_s=%s" % (sysfs.get("timeout"), w.get("timeout_s")))
+    # how long after the action the driver reset: softdog prints it with a
+    # kernel timestamp (the Debian kernels); the same clock as memdog's up=
+    m_soft = next((re.match(r"\[\s*([\d.]+)\] softdog: Initiating", t) for t in text
+                   if "softdog: Initiating system reboot" in t), None)
+    up_act = kv(l1[act]).get("up") if act is not None else None
+    if m_soft and up_act:
+        gap = float(m_soft.group(1)) - float(up_act)
+        # with the module's 8 s the earlier runs took 9.3-9.6 s
+        check("watchdog-timeout: softdog reset %.1f s after the action (4 s timeout, 1 s kick; < 7 s)" % gap,
+              gap < 7.0, "action up=%s, softdog at [%s]" % (up_act, m_soft.group(1)))
     print("TIMES %s: action logged at %s s, next boot's first userspace line at %s s (qemu time)"
           % (arch, t_act, b2))
+    # boot-status-line: boot 1 (cold start, fresh disk) and boot 2 (after the reset)
+    check("boot-status-line boot 1: bootstatus=0 reset_by=other, no previous_reset (cold start)",
+          (w1.get("bootstatus"), w1.get("reset_by"), "previous_reset" in w1) == ("0", "other", False),
+          l1[wl[0][0]] if wl and l1 else "no line")
+    ls2 = last_start(l2)
+    w2i = next((i for i, _ in wl if ls2 is not None and i > ls2), None)
+    w2 = kv(l2[w2i]) if w2i is not None else {}
+    check("boot-status-line: event=watchdog is among memdog's first two lines after the reset",
+          w2i is not None and w2i - ls2 <= 2 and w2.get("seq") == "0",
+          l2[w2i] if w2i is not None else "no event=watchdog after the last agent-start")
+    sys2 = wdt_sys(2)
+    if drv.startswith("i6300ESB"):
+        # the i6300esb latches its timeout in a register: WDIOF_CARDRESET
+        check("boot-status-line: i6300esb reports WDIOF_CARDRESET: bootstatus=32 reset_by=watchdog",
+              (w2.get("bootstatus"), w2.get("reset_by")) == ("32", "watchdog"),
+              "bootstatus=%s reset_by=%s sysfs bootstatus=%s" % (w2.get("bootstatus"), w2.get("reset_by"),
+                                                                 sys2.get("bootstatus")))
+    else:
+        # softdog cannot know (its timer dies with the kernel it reboots):
+        # bootstatus 0, so memdog says reset_by=other and previous_reset tells
+        check("boot-status-line: %s reports no boot status: bootstatus=0 reset_by=other" % drv,
+              (w2.get("bootstatus"), w2.get("reset_by")) == ("0", "other"),
+              "bootstatus=%s reset_by=%s" % (w2.get("bootstatus"), w2.get("reset_by")))
+    if sys2.get("bootstatus", "none") != "none":
+        check("boot-status-line: memdog's bootstatus equals sysfs's", sys2.get("bootstatus") == w2.get("bootstatus"),
+              "sysfs %s, memdog %s" % (sys2.get("bootstatus"), w2.get("bootstatus")))
+    check_previous_reset(w2, l1, act)
     write_reset_excerpt(l1, l2, os.path.join(logdir, "leak.reset-excerpt.txt"))
     # scenario 4: pull
     pull = os.path.join(logdir, "pull")
@@ -260,15 +379,26 @@ def scenario_leak():
     v = leaker_verdict(out)
     check("host memdog report on the serial copy: leak verdict for leaker",
           rc == 0 and v.startswith("verdict: leak likely: VmRSS +"), v or out[:300])
-    try:
-        mlog = open(os.path.join(pull, "memdog-log.log"), errors="replace").read()
-    except OSError:
-        mlog = ""
-    if mlog.splitlines() == l2 and l2:
-        check("memdog log over ssh equals the set", True)
-    else:
-        skip("pending:memdog-log over ssh", "`memdog log` not in this build (%s)"
-             % (mlog.strip().splitlines() or ["no output"])[0][:100])
+    # memdog-log: `memdog log -c /etc/memdog.conf` on the console (L3) and over ssh
+    l3 = nonul(dump("L3"))
+    check("memdog-log on the console equals the shell's copy of the set", len(l3) > 0 and l3 == l2,
+          "memdog log %d lines, shell copy %d lines" % (len(l3), len(l2)))
+
+    def raw(name):
+        try:
+            with open(os.path.join(pull, name), "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+    mlog, mrc, merr = raw("memdog-log.log"), raw("memdog-log.rc").strip(), raw("memdog-log.err")
+    check("memdog-log over ssh: rc 0, nothing on stderr", mrc == b"0" and merr == b"",
+          "rc=%s stderr=%r" % (mrc.decode(), merr[:200]))
+    check("memdog-log over ssh: byte for byte the ssh cat of the set, oldest first",
+          len(mlog) > 0 and mlog == raw("ssh-cat.log"),
+          "memdog log %d bytes, ssh cat %d bytes" % (len(mlog), len(raw("ssh-cat.log"))))
+    check("memdog-log over ssh equals the serial and scp copies",
+          nonul(mlog.decode(errors="replace").splitlines()) == l2 == nonul(scp_lines) and len(l2) > 0,
+          "%d lines" % len(mlog.splitlines()))
 
 
 def scenario_flash():
@@ -327,7 +457,51 @@ def scenario_flash():
           "%d lost" % len(lost))
 
 
-{"boot": scenario_boot, "leak": scenario_leak, "flash": scenario_flash}[sc]()
+def scenario_procd():
+    guest_checks(["feeder-running", "memdog-running", "ubus-not-called-yet", "memdog-restarted",
+                  "reset-reason-told-once"])
+    b = boots()
+    check("two boots (the reset, then a clean poweroff)", len(b) == 2, "%d boots" % len(b))
+    check("guest finished and powered off", any(t.startswith("BOARD-DONE procd") for t in text) and
+          any("reboot: Power down" in t for t in text))
+    l1, l2, u = dump("L1"), dump("L2"), dump("U")
+    act = next((i for i, s in enumerate(l1) if "action=watchdog" in s), None)
+    a = kv(l1[act]) if act is not None else {}
+    check("watchdog action ran ubus (feeding=procd-stop child=PID)",
+          a.get("feeding") == "procd-stop" and a.get("child", "").isdigit(),
+          l1[act] if act is not None else "no action=watchdog line")
+    reason = u[4][len("reason_at_call="):] if len(u) == 5 and u[4].startswith("reason_at_call=") else None
+    check("ubus got exactly: call system watchdog {\"stop\": true} (4 arguments, no shell)",
+          u[:4] == ["[call]", "[system]", "[watchdog]", '[{"stop": true}]'] and len(u) == 5, repr(u))
+    check("the reset reason was written before ubus ran", bool(reason) and reason_fields(reason) is not None,
+          "reset-reason at the call: %r" % reason)
+    check("the stand-in procd stopped feeding", any("procd-watchdog: stopped feeding" in t for t in text))
+    soft = any("softdog: Initiating system reboot" in t for t in text)
+    wdts = [t for t in text if t.startswith("BOARD-WDT ")]
+    card = len(wdts) >= 2 and "bootstatus=32" in wdts[-1]
+    check("the watchdog driver reset the guest", soft or card, "; ".join(wdts))
+    wl = watchdog_lines(l2)
+    w1 = wl[0][1] if wl else {}
+    check("procd boot 1: event=watchdog device=procd ubus=/bin/ubus, no previous_reset",
+          (w1.get("device"), w1.get("ubus"), "previous_reset" in w1) == ("procd", "/bin/ubus", False),
+          l2[wl[0][0]] if wl else "no line")
+    ls2 = last_start(l2)
+    w2i = next((i for i, _ in wl if ls2 is not None and i > ls2), None)
+    w2 = kv(l2[w2i]) if w2i is not None else {}
+    check("procd boot 2: event=watchdog device=procd among the first two lines after the reset",
+          w2i is not None and w2i - ls2 <= 2 and w2.get("device") == "procd",
+          l2[w2i] if w2i is not None else "no line")
+    pr = check_previous_reset(w2, l1, act)
+    check("previous_reset= is the file's line ubus saw", reason is not None and pr == reason,
+          "%r vs %r" % (pr, reason))
+    t_act = first_time(r"watchdog action logged")
+    t_stop = first_time(r"procd-watchdog: stopped feeding")
+    print("TIMES %s procd: action logged at %s s, feeding stopped at %s s, next boot's first userspace "
+          "line at %s s (qemu time)" % (arch, t_act, t_stop, lines[b[1]][0] if len(b) > 1 else None))
+    write_reset_excerpt(l1, l2, os.path.join(logdir, "procd.reset-excerpt.txt"))
+
+
+{"boot": scenario_boot, "leak": scenario_leak, "flash": scenario_flash, "procd": scenario_procd}[sc]()
 fails = 0
 for st, name, detail in results:
     if st == "DEFECT":

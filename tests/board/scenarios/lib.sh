@@ -1,6 +1,6 @@
 # shared by the guest-side scenario scripts (sourced). Everything the host
 # checks is a console line: BOARD-CHECK ok|FAIL NAME [detail],
-# BOARD-PENDING FEATURE: what would be asserted, BOARD-FIGURE key=value,
+# BOARD-SKIP NAME: why not tested (loud on the host), BOARD-FIGURE key=value,
 # BOARD-L TAG <line> for a copy of a file (the serial-console pull).
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -11,7 +11,6 @@ expect() {
 	_en=$1 _ed=$2; shift 2
 	if "$@"; then ok "$_en $_ed"; else fail "$_en $_ed"; fi
 }
-pending() { echo "BOARD-PENDING $1: $2"; }
 figure() { echo "BOARD-FIGURE $*"; }
 # status_field KEY PID: the kB number (or count) of KEY in /proc/PID/status
 status_field() { awk -v k="$1:" '$1 == k { print $2; exit }' "/proc/$2/status"; }
@@ -64,4 +63,10 @@ wdt_info() {
 		echo "BOARD-WDT $(basename "$w") identity=$(cat "$w/identity" 2>/dev/null | tr ' ' _)" \
 			"timeout=$(cat "$w/timeout" 2>/dev/null) bootstatus=$(cat "$w/bootstatus" 2>/dev/null)"
 	done
+}
+# wdt_sys BOOT: watchdog0's timeout and bootstatus from sysfs, for the host
+wdt_sys() {
+	_w=/sys/class/watchdog/watchdog0
+	echo "BOARD-WDTSYS boot=$1 timeout=$(cat $_w/timeout 2>/dev/null || echo none)" \
+		"bootstatus=$(cat $_w/bootstatus 2>/dev/null || echo none)"
 }
