@@ -639,3 +639,74 @@ fn log_subcommand_prints_the_rotated_set_oldest_first() {
         .collect();
     assert!(seqs.windows(2).all(|w| w[0] <= w[1]), "oldest first");
 }
+
+/// The dump action on a process killed mid-dump logs what `dump` itself
+/// says: status 5, partial=1, the bytes read, and the `.partial` file.
+#[test]
+fn dump_action_on_a_process_killed_mid_dump_logs_it_partial() {
+    // tmpfs: a 300 MB raw dump must not hit the disk
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        eprintln!("SKIPPED: no /dev/shm for a 300 MB dump");
+        return;
+    }
+    let dir = shm.join(format!("memdog-test-dumpkill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // a heap of 300 MB of small objects (brk heap, not mmap), touched
+    let code = "import time\nkeep=[bytes(1000) for _ in range(300000)]\nprint('ready', flush=True)\ntime.sleep(60)\n";
+    let mut py = Command::new("python3")
+        .args(["-c", code])
+        .env("MALLOC_MMAP_THRESHOLD_", "1048576")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let (log, cfg) = (dir.join("memdog.log"), dir.join("d.conf"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "interval = 100ms\nlog = {}\nfields = VmRSS,heap\ndump_dir = {}\nexec_timeout = 60s\n[target app]\npid = {}\ncrit = heap > 1000\non_crit = dump\n",
+            log.display(), dir.display(), py.id()
+        ),
+    )
+    .unwrap();
+    let mut md = start(&cfg, &[]);
+    wait_for(
+        || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("action=dump")
+        },
+        "the dump action",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let _ = py.kill(); // mid-dump: 300 MB take longer than 20 ms to read
+    let _ = py.wait();
+    wait_for(
+        || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("event=dump-done")
+        },
+        "the dump's outcome",
+    );
+    unsafe { kill(md.id() as i32, SIGTERM) };
+    assert!(md.wait().unwrap().success());
+    let all = log_lines(&log);
+    let d = all
+        .iter()
+        .find(|l| l.get("event").map(String::as_str) == Some("dump-done"))
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(d["status"], "5", "{d:?}");
+    assert_eq!(d["partial"], "1", "{d:?}");
+    assert!(d["file"].ends_with(".raw.partial"), "{d:?}");
+    let (bytes, of): (u64, u64) = (d["bytes"].parse().unwrap(), d["of"].parse().unwrap());
+    assert!(bytes < of, "{d:?}");
+}
