@@ -424,26 +424,10 @@ pub fn geteuid() -> u32 {
     sys3(n, 0, 0, 0).unwrap_or(0) as u32
 }
 
-/// Permission bits of an open file, by the bare fstat syscall: musl's fstat
-/// goes through fstatat with a statx fallback (1.1-1.2 KB). Only st_mode is
-/// read, at its offset in the kernel's struct (stat64 on 32-bit ARM and MIPS).
+/// Permission bits of an open file ([`fs::fstat`], the bare syscall: musl's
+/// fstat goes through fstatat with a statx fallback, 1.1-1.2 KB).
 pub fn mode_of(fd: &Fd) -> Result<u32, Errno> {
-    #[cfg(target_arch = "x86_64")]
-    const MODE_AT: usize = 24; // st_dev, st_ino, st_nlink: 8 bytes each
-    #[cfg(any(target_arch = "aarch64", target_arch = "arm"))]
-    const MODE_AT: usize = 16; // asm-generic stat; ARM stat64: st_dev 8, pad 4, __st_ino 4
-    #[cfg(target_arch = "mips")]
-    const MODE_AT: usize = 24; // o32 stat64: st_dev 4, st_pad0 12, st_ino 8
-    #[cfg(target_pointer_width = "64")]
-    let n = nr!(SYS_fstat);
-    #[cfg(target_pointer_width = "32")]
-    let n = nr!(SYS_fstat64);
-    // larger than any of these structs (at most 144 bytes), 8-aligned
-    let mut st = [0u64; 32];
-    sys3(n, fd.0 as usize, st.as_mut_ptr() as usize, 0)?;
-    // SAFETY: MODE_AT + 4 is inside `st`, and 4-aligned
-    let m = unsafe { st.as_ptr().cast::<u8>().add(MODE_AT).cast::<u32>().read() };
-    Ok(m & 0o7777)
+    fs::fstat(fd).map(|st| st.mode & 0o7777)
 }
 
 /// Arguments and environment for an exec, as NUL-terminated strings in one
