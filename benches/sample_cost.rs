@@ -43,6 +43,8 @@ fn us(d: Duration, n: u64) -> f64 {
 
 /// memdog's own VmRSS after a few samples of watching `pid`.
 fn rss_of_memdog(bin: &str, pid: u32) -> Option<u64> {
+    // a log of its own in a temp dir, never a system path
+    let log = std::env::temp_dir().join(format!("memdog-bench-rss-{}.log", std::process::id()));
     let mut md = Command::new(bin)
         .args([
             "watch",
@@ -51,14 +53,15 @@ fn rss_of_memdog(bin: &str, pid: u32) -> Option<u64> {
             "--interval",
             "100ms",
             "--log",
-            "/dev/null",
         ])
+        .arg(&log)
         .spawn()
         .ok()?;
     std::thread::sleep(Duration::from_millis(700));
     let status = std::fs::read_to_string(format!("/proc/{}/status", md.id())).ok()?;
     let _ = md.kill();
     let _ = md.wait();
+    let _ = std::fs::remove_file(&log);
     status
         .lines()
         .find(|l| l.starts_with("VmRSS:"))?
@@ -87,6 +90,12 @@ fn main() {
     } else {
         host.clone()
     };
+    // logs in a temp dir of this run, never a system path; the shell loop
+    // below appends to one there too, so both pay the same file writes
+    let dir = std::env::temp_dir().join(format!("memdog-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let md_log = dir.join("memdog.log");
+    let sh_log = dir.join("proc_memlog.txt");
     let mut cmd = Command::new(&bin);
     cmd.args([
         "watch",
@@ -97,7 +106,7 @@ fn main() {
         "--interval",
         "10ms",
     ])
-    .args(["--count", &n.to_string(), "--log", "/dev/null"]);
+    .args(["--count", &n.to_string(), "--log", md_log.to_str().unwrap()]);
     let memdog = cpu_of_child(cmd);
 
     // floor: bare open+read+close of the same two files, same count; once in
@@ -149,14 +158,16 @@ fn main() {
 
     // the shell loop from the seed write-up, with interval=0
     let script = format!(
-        "pid={pid}; interval=0; log=/dev/null; i=0; while [ $i -lt {shell_n} ]; do \
+        "pid={pid}; interval=0; log='{log}'; i=0; while [ $i -lt {shell_n} ]; do \
          DATE=$(date '+%Y-%m-%d-%H:%M:%S'); echo $DATE >> $log; \
          cat /proc/$pid/status | grep -e VmRSS >> $log; cat /proc/$pid/status | grep -e VmSize >> $log; \
-         echo >> $log; sleep $interval; i=$((i+1)); done"
+         echo >> $log; sleep $interval; i=$((i+1)); done",
+        log = sh_log.display()
     );
     let mut sh = Command::new("sh");
     sh.arg("-c").arg(&script);
     let shell = cpu_of_child(sh);
+    let _ = std::fs::remove_dir_all(&dir);
 
     let (m, f, ft, s) = (
         us(memdog, n),
