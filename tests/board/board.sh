@@ -87,22 +87,26 @@ arch_setup() {
 # dpkg database and /etc/apt are left alone) ---------------------------------
 APTDIR=$CACHE/apt
 apt_opts() {
-	echo "-o Dir::Etc::sourcelist=$APTDIR/sources.list -o Dir::Etc::sourceparts=/nonexistent" \
-	     "-o Dir::State::lists=$APTDIR/lists -o Dir::State::status=$APTDIR/status" \
-	     "-o Dir::Cache=$APTDIR/cache -o APT::Architecture=$DEB_ARCH" \
+	echo "-o Dir::Etc::sourcelist=$APTDIR/sources-$DEB_ARCH.list -o Dir::Etc::sourceparts=/nonexistent" \
+	     "-o Dir::State::lists=$APTDIR/lists-$DEB_ARCH -o Dir::State::status=$APTDIR/status" \
+	     "-o Dir::Cache=$APTDIR/cache-$DEB_ARCH -o APT::Architecture=$DEB_ARCH" \
 	     "-o APT::Architectures=$DEB_ARCH -o APT::Sandbox::User=root -q"
 }
 USERLAND_PKGS="busybox-static dropbear-bin openssh-sftp-server libc6 libcrypt1 libtomcrypt1 libtommath1 libgmp10 zlib1g"
 
 fetch_debian() {
 	[ -f "$W/kver" ] && [ -d "$W/x/boot" ] && return 0
-	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$W"
+	mkdir -p "$APTDIR/lists-$DEB_ARCH/partial" "$APTDIR/cache-$DEB_ARCH/archives/partial" "$W"
 	[ -f "$APTDIR/status" ] || : > "$APTDIR/status"
 	local k=/usr/share/keyrings/debian-archive-keyring.gpg
 	printf '%s\n' "deb [signed-by=$k] http://deb.debian.org/debian bookworm main" \
 		"deb [signed-by=$k] http://deb.debian.org/debian bookworm-updates main" \
-		"deb [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main" > "$APTDIR/sources.list"
-	# one list per architecture; two parallel fetches must not share apt's lock
+		"deb [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main" > "$APTDIR/sources-$DEB_ARCH.list"
+	# one list and cache directory per architecture: arches boot in parallel,
+	# and apt-get update deletes every list file its own sources do not name,
+	# so a shared lists dir lost mipsel's Packages to arm64's update (seen on
+	# a cold cache: "cannot resolve", "Unable to locate package"). The lock
+	# only keeps two updates from sharing apt's lock file.
 	# shellcheck disable=SC2046
 	flock "$APTDIR/.lock" apt-get $(apt_opts) update >/dev/null
 	local kpkg
