@@ -191,6 +191,11 @@ mod start {
         // SAFETY: the kernel puts argc at sp and argv's pointers after it
         let argc = unsafe { *sp } as core::ffi::c_int;
         let argv = unsafe { sp.add(1) } as *const *const core::ffi::c_char;
+        // the clocks through the vDSO (the auxiliary vector is on this stack)
+        #[cfg(not(target_arch = "mips"))]
+        unsafe {
+            memdog::sys::vdso::init_from_stack(sp)
+        };
         memdog::sys::exit(super::main(argc, argv))
     }
 }

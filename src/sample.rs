@@ -80,9 +80,8 @@ impl<'r> Reader<'r> {
     /// Read a held status descriptor from the start. An empty read is a
     /// process that is gone.
     pub fn status_of(&mut self, fd: &mut Fd) -> Result<Status, ReadError> {
-        fd.rewind()?;
         let mut s = Status::default();
-        let st = for_each_line_whole(fd, &mut self.buf, |l| s.feed_line(l))?;
+        let st = for_each_line_whole(&mut fd.from_start(), &mut self.buf, |l| s.feed_line(l))?;
         if st.lines == 0 {
             return Err(ReadError::Gone);
         }
@@ -115,9 +114,8 @@ impl<'r> Reader<'r> {
     /// place: a Meminfo is 2-3 KB, and returned by value it sat in two
     /// stack frames of every sample.
     pub fn meminfo_of(&mut self, fd: &mut Fd, m: &mut Meminfo) -> Result<(), ReadError> {
-        fd.rewind()?;
         m.clear();
-        for_each_line_whole(fd, &mut self.buf, |l| m.feed_line(l))?;
+        for_each_line_whole(&mut fd.from_start(), &mut self.buf, |l| m.feed_line(l))?;
         if m.is_empty() {
             return Err(ReadError::Malformed);
         }

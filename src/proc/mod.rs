@@ -24,7 +24,7 @@ pub fn for_each_line<R: embedded_io::Read>(
     buf: &mut [u8],
     mut f: impl FnMut(&[u8]),
 ) -> Result<LineStats, R::Error> {
-    lines_until_eof(r, buf, false, &mut f)
+    lines_of(r, buf, false, &mut f)
 }
 
 /// Like [`for_each_line`] for files produced whole by one kernel `show`
@@ -37,18 +37,46 @@ pub fn for_each_line_whole<R: embedded_io::Read>(
     buf: &mut [u8],
     mut f: impl FnMut(&[u8]),
 ) -> Result<LineStats, R::Error> {
-    lines_until_eof(r, buf, true, &mut f)
+    lines_of(r, buf, true, &mut f)
 }
 
-/// One copy of the loop per reader type, not per caller: the line handler is
-/// called through a `dyn` (each inlined copy cost 300-600 bytes of a board
-/// binary).
-fn lines_until_eof<R: embedded_io::Read>(
+/// The reader type's part: its errors are kept here, the loop sees a read
+/// that failed as `None`.
+fn lines_of<R: embedded_io::Read>(
     r: &mut R,
     buf: &mut [u8],
     short_is_eof: bool,
     f: &mut dyn FnMut(&[u8]),
 ) -> Result<LineStats, R::Error> {
+    let mut err = None;
+    let st = lines_until_eof(
+        &mut |b| match r.read(b) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                err = Some(e);
+                None
+            }
+        },
+        buf,
+        short_is_eof,
+        f,
+    );
+    match err {
+        Some(e) => Err(e),
+        None => Ok(st),
+    }
+}
+
+/// One copy of the loop in the binary, whatever the reader (a held file read
+/// with pread, a plain descriptor): reader and line handler are called
+/// through a `dyn` (each inlined copy cost 300-600 bytes of a board binary).
+/// A failed read (`None`) ends it; the caller has the error.
+fn lines_until_eof(
+    read: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
+    buf: &mut [u8],
+    short_is_eof: bool,
+    f: &mut dyn FnMut(&[u8]),
+) -> LineStats {
     let mut st = LineStats::default();
     let mut eof = false;
     let mut len = 0usize; // bytes of a partial line at buf[..len]
@@ -56,7 +84,9 @@ fn lines_until_eof<R: embedded_io::Read>(
     loop {
         let n = match buf.get_mut(len..) {
             Some(space) if !space.is_empty() && !eof => {
-                let n = r.read(space)?;
+                let Some(n) = read(space) else {
+                    return st;
+                };
                 eof = short_is_eof && n < space.len();
                 n
             }
@@ -68,7 +98,7 @@ fn lines_until_eof<R: embedded_io::Read>(
                 f(buf.get(..len).unwrap_or(&[]));
                 st.lines += 1;
             }
-            return Ok(st);
+            return st;
         }
         let end = len + n;
         let mut start = 0;

@@ -12,6 +12,7 @@ pub mod fs;
 pub mod net;
 pub mod path;
 mod raw;
+pub mod vdso;
 pub mod watchdog;
 pub use path::PathBuf;
 use raw::{check, nr, sc3, sc4, sc6};
@@ -206,10 +207,11 @@ impl Fd {
         Err(Errno(libc::ENOSPC))
     }
 
-    /// Seek back to the start, so a held /proc file is generated afresh on the
-    /// next read (procps reads /proc/meminfo this way since the 2.x kernels).
-    pub fn rewind(&mut self) -> Result<(), Errno> {
-        sys3(nr!(SYS_lseek), self.0 as usize, 0, libc::SEEK_SET as usize).map(drop)
+    /// A reader of this file from its start by pread: a held /proc file is
+    /// generated afresh by a read at offset 0 (seq_file restarts there), one
+    /// system call instead of lseek + read.
+    pub fn from_start(&mut self) -> At<'_> {
+        At { fd: self, off: 0 }
     }
 
     /// Size of the file in bytes, by seeking to its end: for the append-only
@@ -229,6 +231,24 @@ impl Fd {
 impl Drop for Fd {
     fn drop(&mut self) {
         let _ = sys3(nr!(SYS_close), self.0 as usize, 0, 0);
+    }
+}
+
+/// [`Fd::from_start`]: reads with pread at a running offset.
+pub struct At<'f> {
+    fd: &'f mut Fd,
+    off: u64,
+}
+
+impl embedded_io::ErrorType for At<'_> {
+    type Error = Errno;
+}
+
+impl embedded_io::Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+        let n = self.fd.read_at(buf, self.off)?;
+        self.off += n as u64;
+        Ok(n)
     }
 }
 
@@ -726,11 +746,15 @@ fn clock_ns(clock_id: libc::clockid_t) -> Option<u64> {
     Some((s as u64).wrapping_mul(1_000_000_000) + u64::from(ns))
 }
 
-/// clock_gettime(2) on 64-bit musl (board) builds: by syscall. musl's goes
-/// through the vDSO, whose ELF symbol lookup is ~1.4 KB of a board binary;
-/// a sample reads the clock a few times, a syscall is well under 1 us.
+/// clock_gettime(2) on 64-bit musl (board) builds: through the vDSO that
+/// [`vdso::init_from_stack`] found (a sample reads the clocks 6 times: 6
+/// system calls saved), else by syscall. Not musl's clock_gettime: its
+/// lookup is ~1.4 KB of a board binary.
 #[cfg(all(target_pointer_width = "64", target_env = "musl"))]
 fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
+    if let Some(t) = vdso::clock(clock_id) {
+        return Some(t);
+    }
     let mut ts = [0i64; 2];
     let p = ts.as_mut_ptr() as usize;
     sys3(nr!(SYS_clock_gettime), clock_id as usize, p, 0).ok()?;
@@ -755,8 +779,14 @@ fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
 /// libc crate's 32-bit `timespec` binds musl's time32 `clock_gettime`, which
 /// fails with EOVERFLOW from 2038 on: ARM and MIPS boards would log 1970.
 /// clock_gettime64 came with Linux 5.1; older kernels get the 32-bit call.
+/// ARM asks the vDSO's `__vdso_clock_gettime64` first (none on MIPS: see
+/// [`vdso`]).
 #[cfg(target_pointer_width = "32")]
 fn clock(clock_id: libc::clockid_t) -> Option<(i64, u32)> {
+    #[cfg(target_arch = "arm")]
+    if let Some(t) = vdso::clock(clock_id) {
+        return Some(t);
+    }
     // struct __kernel_timespec: two 64-bit fields
     let mut ts = [0i64; 2];
     let id = clock_id as usize;
