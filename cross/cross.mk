@@ -12,11 +12,14 @@
 CROSS_TARGETS ?= armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl \
                  mips-unknown-linux-musl mipsel-unknown-linux-musl \
                  x86_64-unknown-linux-musl armv5te-unknown-linux-musleabi
-# Board builds leave out the PC-side and interactive tools (Cargo.toml's
-# features): `report` and `dump --diff` (for pulled logs and dumps, with
-# float and SVG code: 15-26 KB of the binary), `snapshot`, `maps` and
-# `dump --top` (7 KB on armv7); each answers with a one-line hint.
-# CROSS_FEATURES="report snapshot maps dump-top" puts them back.
+# Board builds leave out what does not fit the board budgets (Cargo.toml's
+# features, docs/size.md): the PC-side tools `report` and `dump --diff`,
+# the interactive `snapshot`, `maps` and `dump --top`, and the agent's
+# optional outputs and tools `dump` (memdog dump and the dump action, 7.6 KB
+# on armv7), `metrics` (the Prometheus textfile and endpoint, 9.1 KB) and
+# `syslog` (local and remote copies of the log, 1.6 KB). Each answers with
+# one line naming its feature. A board with the flash for them:
+#   make cross CROSS_FEATURES="dump syslog metrics"
 CROSS_FEATURES ?=
 CROSS_FEATURE_ARGS := --no-default-features $(if $(CROSS_FEATURES),--features $(CROSS_FEATURES))
 CROSS_TEST_TARGETS ?= armv7-unknown-linux-musleabihf mips-unknown-linux-musl aarch64-unknown-linux-musl
@@ -52,12 +55,18 @@ RUST_MEM_TARGETS := armv7-unknown-linux-musleabihf armv5te-unknown-linux-musleab
 # expect and panic; slices are read with get), so this only changes how a
 # bug would end: SIGILL or SIGTRAP instead of SIGABRT.
 RELEASE_RUSTFLAGS := ["-Zunstable-options", "-Cpanic=immediate-abort"]
+# LLVM's machine outliner (repeated instruction sequences made into shared
+# functions) for Thumb-2 only, where the stripped budget binds and xz has
+# room: armv7 -736 bytes stripped, +290 xz (2026-12-02). Elsewhere it trades
+# one budget for the other (docs/size.md), and Thumb-1 (armv5te) has none.
+OUTLINE_TARGETS := armv7-unknown-linux-musleabihf
+RELEASE_RUSTFLAGS_OUTLINE := ["-Zunstable-options", "-Cpanic=immediate-abort", "-Cllvm-args=-enable-machine-outliner"]
 
 # always handed to cargo, which knows what is up to date; `+` hands it
 # make's jobserver, so the builds share the -j tokens
 dist/%/memdog: cross-force
 	+@MEMDOG_DISCARD=1 CARGO_TARGET_DIR=target/cross/$* $(XCARGO) \
-	  --config 'target.$*.rustflags=$(RELEASE_RUSTFLAGS)' build --locked --release \
+	  --config 'target.$*.rustflags=$(if $(filter $*,$(OUTLINE_TARGETS)),$(RELEASE_RUSTFLAGS_OUTLINE),$(RELEASE_RUSTFLAGS))' build --locked --release \
 	  $(CROSS_FEATURE_ARGS) --target $* -Zbuild-std=core -q \
 	  $(if $(filter $*,$(RUST_MEM_TARGETS)),-Zbuild-std-features=compiler-builtins-mem)
 	@mkdir -p dist/$* && llvm-strip --strip-all -o $@ target/cross/$*/$*/release/memdog

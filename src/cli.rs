@@ -236,7 +236,31 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
                 proc_root: root,
             })
         }
+        #[cfg(any(feature = "dump", feature = "report"))]
         kw if is(kw, b"dump") => parse_dump(args).map(Command::Dump),
+        // without dump and report nothing of it is parsed: main names the
+        // feature (and for --diff, where to run it)
+        #[cfg(not(any(feature = "dump", feature = "report")))]
+        kw if is(kw, b"dump") => {
+            let mut diff = None;
+            while let Some(a) = args.next() {
+                if is(a, b"--diff") {
+                    diff = Some((&b""[..], &b""[..]));
+                }
+            }
+            Ok(Command::Dump(Dump {
+                pid: 0,
+                region: crate::inspect::Region::Heap,
+                min_len: 0,
+                raw: None,
+                max_bytes: 0,
+                top: None,
+                diff,
+                quiet: false,
+                status_fd: None,
+                proc_root: DEFAULT_PROC,
+            }))
+        }
         // board builds have no report: no parsing of its options either
         // (main answers with a hint), which keeps its bytes out of them
         #[cfg(not(feature = "report"))]
@@ -444,6 +468,7 @@ fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
     Ok(w)
 }
 
+#[cfg(any(feature = "dump", feature = "report"))]
 fn parse_dump<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<Dump<'a>, Fail> {
     let mut d = Dump {
         pid: 0,

@@ -117,7 +117,18 @@ pub enum Action {
     Watchdog,
     Reboot,
     /// save the heap as `dump_dir/memdog-PID-TIME.raw` (for `memdog dump --diff`)
+    #[cfg(feature = "dump")]
     Dump,
+}
+
+impl Action {
+    /// The dump action (never, in a build without `dump`).
+    pub fn is_dump(&self) -> bool {
+        #[cfg(feature = "dump")]
+        return *self == Action::Dump;
+        #[cfg(not(feature = "dump"))]
+        false
+    }
 }
 
 pub type Actions = heapless::Vec<Action, MAX_ACTIONS>;
@@ -284,6 +295,9 @@ fn parse_actions<'a>(v: &'a [u8], system: bool, execs: &mut Execs) -> Result<Act
                 Action::Exec(i)
             }
             kw if is(kw, b"dump") && system => return bad("dump needs a process: not in [system]", item),
+            #[cfg(not(feature = "dump"))]
+            kw if is(kw, b"dump") => return bad(crate::inspect::NO_DUMP, item),
+            #[cfg(feature = "dump")]
             kw if is(kw, b"dump") => Action::Dump,
             _ => {
                 return bad("unknown action (expected log, signal SIG, exec /path args, dump, watchdog, reboot)",
@@ -652,13 +666,22 @@ impl Parser {
                     kw if is(kw, b"yes") || is(kw, b"on") => Some(str_of(b"/dev/log")?),
                     p if p.starts_with(b"/") => Some(str_of(p)?),
                     _ => return bad("syslog takes yes, no or a socket path like /dev/log", val),
+                };
+                if !cfg!(feature = "syslog") && c.syslog.is_some() {
+                    return bad(crate::out::NO_SYSLOG, val);
                 }
+            }
+            kw if is(kw, b"syslog_remote") && !cfg!(feature = "syslog") => {
+                return bad(crate::out::NO_SYSLOG, val)
             }
             kw if is(kw, b"syslog_remote") => {
                 if crate::units::parse_ipv4_port(val).is_none() {
                     return bad("syslog_remote needs a numeric IPv4 address and port, like 192.168.1.10:514", val);
                 }
                 c.syslog_remote = Some(str_of(val)?)
+            }
+            kw if is(kw, b"textfile") && !cfg!(feature = "metrics") => {
+                return bad(crate::metrics::NO_METRICS, val)
             }
             kw if is(kw, b"textfile") => c.textfile = Some(str_of(val)?),
             kw if is(kw, b"metrics_listen") => {

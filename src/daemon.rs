@@ -81,10 +81,11 @@ pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> 
                 .iter()
                 .flat_map(|t| t.on_warn.iter().chain(t.on_crit.iter())),
         )
-        .any(|l| l.contains(&Action::Dump));
-    let dir_ok = sys::fs::lstat(&PathBuf::from(&c.dump_dir))
-        .is_ok_and(|st| st.kind() == sys::fs::Kind::Directory);
-    if dumps && !dir_ok {
+        .any(|l| cfg!(feature = "dump") && l.iter().any(|a| a.is_dump()));
+    if dumps
+        && !sys::fs::lstat(&PathBuf::from(&c.dump_dir))
+            .is_ok_and(|st| st.kind() == sys::fs::Kind::Directory)
+    {
         return Err(file_error(
             "the dump action needs dump_dir to be an existing directory (mkdir it, or set dump_dir =)",
         ));
@@ -146,6 +147,7 @@ fn print_actions(l: &mut Line, a: &Actions, c: &Config) {
             }
             Action::Watchdog => l.push(b"watchdog"),
             Action::Reboot => l.push(b"reboot"),
+            #[cfg(feature = "dump")]
             Action::Dump => l.push(b"dump"),
         }
     }
@@ -256,6 +258,7 @@ struct Child {
     killed: bool,
     /// a dump action's report pipe (`dump --status-fd`): its line becomes
     /// the `event=dump-done` line once the dump ends
+    #[cfg(feature = "dump")]
     report: Option<Fd>,
 }
 
@@ -284,7 +287,7 @@ pub struct Runtime {
     /// for the next serve: old spec -> new spec (identity but after a good reload)
     spec_map: [Option<usize>; MAX_SPECS],
     /// the textfile and the `/metrics` endpoint (opened once, like the log)
-    pub metrics: Option<crate::metrics::Metrics>,
+    pub metrics: crate::metrics::Slot,
 }
 
 /// The identity spec map: a first start, or a failed reload.
@@ -327,7 +330,7 @@ impl Runtime {
             mem_total: None,
             carry: Carry::default(),
             spec_map: identity_map(),
-            metrics: None,
+            metrics: crate::metrics::Slot::default(),
         }
     }
 }
@@ -462,7 +465,7 @@ impl Policy<'_> {
             // actions run in order: the one after a dump (a restart signal,
             // say) waits until the heap is saved, at most exec_timeout
             let started = self.rt.children.len() > children;
-            if *a == Action::Dump && started && i + 1 < actions.len() {
+            if a.is_dump() && started && i + 1 < actions.len() {
                 if let Some(pid) = self.rt.children.last().map(|c| c.pid) {
                     self.rt.wait_for(sink, pid);
                 }
@@ -488,6 +491,7 @@ impl Policy<'_> {
             Action::Exec(_) => b"exec",
             Action::Watchdog => b"watchdog",
             Action::Reboot => b"reboot",
+            #[cfg(feature = "dump")]
             Action::Dump => b"dump",
         };
         self.begin(s);
@@ -562,6 +566,7 @@ impl Policy<'_> {
                     self.line.push(b" error=no-watchdog-device");
                 }
             }
+            #[cfg(feature = "dump")]
             Action::Dump => match who.pid {
                 Some(pid) => match self.dump(pid, s) {
                     Ok((child, path)) => {
@@ -595,12 +600,14 @@ impl Policy<'_> {
             pid: child,
             deadline_ns,
             killed: false,
+            #[cfg(feature = "dump")]
             report: None,
         });
         Ok(child)
     }
 
     /// `memdog dump PID --raw DIR/memdog-PID-SECS.raw --quiet`, run like an exec action.
+    #[cfg(feature = "dump")]
     fn dump(&mut self, pid: u32, s: Stamp) -> Result<(u32, PathBuf), &'static [u8]> {
         if self.rt.children.is_full() {
             return Err(b"too-many-running");
@@ -898,10 +905,14 @@ impl Runtime {
         while let Some((pid, code)) = sys::reap() {
             if let Some(i) = self.children.iter().position(|c| c.pid == pid) {
                 let c = self.children.swap_remove(i);
+                #[cfg(feature = "dump")]
+                let report = c.report.as_ref();
+                #[cfg(not(feature = "dump"))]
+                let report: Option<&Fd> = None;
                 let mut l = Line::new();
                 push_timestamp(&mut l, sys::realtime().0);
                 l.kv_secs(b"up", sys::boottime_ns());
-                l.push(if c.report.is_some() {
+                l.push(if report.is_some() {
                     b" event=dump-done"
                 } else {
                     b" event=exec-exit"
@@ -913,7 +924,7 @@ impl Runtime {
                 } else {
                     l.push_u64(code as u64);
                 }
-                if let Some(r) = c.report.as_ref() {
+                if let Some(r) = report {
                     // the dump's own logfmt line: pid= bytes= of= ... partial= file=
                     let mut buf = [0u8; 384];
                     let got = sys::fs::read_now(r, &mut buf);
@@ -1124,7 +1135,7 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
     match (rt.metrics.as_mut(), cfg.textfile.as_deref()) {
         (Some(m), tf) => m.textfile = tf.map(crate::metrics::Textfile::new),
         (None, Some(tf)) => {
-            rt.metrics = crate::metrics::Metrics::open(Some(tf), None).ok().flatten()
+            rt.metrics = crate::metrics::Metrics::open(Some(tf), None).unwrap_or_default()
         }
         (None, None) => {}
     }

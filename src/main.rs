@@ -28,7 +28,8 @@ fn help() {
     feature = "report",
     feature = "snapshot",
     feature = "maps",
-    feature = "dump-top"
+    feature = "dump-top",
+    feature = "dump"
 )))]
 #[inline(never)]
 fn left_out(hint: &[u8]) -> c_int {
@@ -80,8 +81,19 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         }) => memdog::inspect::maps(proc_root, pid, rss),
         #[cfg(not(feature = "maps"))]
         Ok(Command::Maps { .. }) => left_out(b"maps is not in this board build: copy /proc/PID/maps (smaps for --rss) to DIR/PID/ on a PC and run memdog maps PID --proc-root DIR there"),
-        #[cfg(not(feature = "dump-top"))]
+        // --diff of two saved dumps is a PC-side tool (feature report)
+        #[cfg(not(feature = "dump"))]
+        Ok(Command::Dump(memdog::cli::Dump {
+            diff: Some((old, new)),
+            min_len,
+            top,
+            ..
+        })) => memdog::inspect::diff(old, new, min_len, top.unwrap_or(20)),
+        #[cfg(not(feature = "dump"))]
+        Ok(Command::Dump(_)) => left_out(memdog::inspect::NO_DUMP.as_bytes()),
+        #[cfg(all(feature = "dump", not(feature = "dump-top")))]
         Ok(Command::Dump(d)) if d.top.is_some() && d.diff.is_none() => left_out(b"dump --top is not in this board build: save the dump with --raw FILE, copy it to a PC and run memdog dump --diff /dev/null FILE there"),
+        #[cfg(feature = "dump")]
         Ok(Command::Dump(d)) => match d.diff {
             Some((old, new)) => memdog::inspect::diff(old, new, d.min_len, d.top.unwrap_or(20)),
             None => memdog::inspect::dump(memdog::inspect::DumpOpts {

@@ -740,10 +740,15 @@ pub fn check_listen(s: &[u8]) -> Option<&'static str> {
     #[cfg(not(feature = "metrics-endpoint"))]
     {
         let _ = s;
-        Some(NO_ENDPOINT)
+        Some(if cfg!(feature = "metrics") {
+            NO_ENDPOINT
+        } else {
+            NO_METRICS
+        })
     }
 }
 
+pub const NO_METRICS: &str = "this memdog is built without metrics (cargo feature metrics; board builds: make cross CROSS_FEATURES=metrics): textfile = and metrics_listen = need it";
 #[cfg(not(feature = "metrics-endpoint"))]
 const NO_ENDPOINT: &str = "this memdog is built without the /metrics endpoint (cargo feature metrics-endpoint; board builds: make cross CROSS_FEATURES=metrics-endpoint); use textfile = with node_exporter instead";
 
@@ -1146,18 +1151,49 @@ pub struct Metrics {
     pub endpoint: Option<Endpoint>,
 }
 
+/// Where a run keeps its metrics outputs, if any. A build without the
+/// `metrics` feature holds nothing here, and `as_mut` is a constant None:
+/// the compiler drops the store, the writer and every call into them.
+#[derive(Default)]
+pub struct Slot {
+    #[cfg(feature = "metrics")]
+    m: Option<Metrics>,
+}
+
+impl Slot {
+    #[inline(always)]
+    pub fn as_mut(&mut self) -> Option<&mut Metrics> {
+        #[cfg(feature = "metrics")]
+        return self.m.as_mut();
+        #[cfg(not(feature = "metrics"))]
+        None
+    }
+}
+
 /// In .bss: only the pages a run's metrics use become resident, and none
 /// without metrics (a stack frame would be touched whole by stack probes).
+#[cfg(feature = "metrics")]
 static STORE: sys::cell::Once<Store> = sys::cell::Once::new(Store::new());
 
 impl Metrics {
     /// The outputs asked for; None when neither is. Errors (the address,
     /// the socket) are one line on stderr and an exit code.
     #[inline(never)]
-    pub fn open(textfile: Option<&[u8]>, listen: Option<&[u8]>) -> Result<Option<Metrics>, i32> {
+    pub fn open(textfile: Option<&[u8]>, listen: Option<&[u8]>) -> Result<Slot, i32> {
         if textfile.is_none() && listen.is_none() {
-            return Ok(None);
+            return Ok(Slot::default());
         }
+        #[cfg(not(feature = "metrics"))]
+        {
+            crate::out::error(&[NO_METRICS.as_bytes()]);
+            Err(crate::out::exit::USAGE)
+        }
+        #[cfg(feature = "metrics")]
+        Self::open_store(textfile, listen)
+    }
+
+    #[cfg(feature = "metrics")]
+    fn open_store(textfile: Option<&[u8]>, listen: Option<&[u8]>) -> Result<Slot, i32> {
         #[cfg(feature = "metrics-endpoint")]
         let endpoint = match listen {
             Some(a) => Some(Endpoint::listen(a)?),
@@ -1172,12 +1208,14 @@ impl Metrics {
             crate::out::error(&[b"metrics: the store is already in use in this process"]);
             return Err(crate::out::exit::FAILURE);
         };
-        Ok(Some(Metrics {
-            store,
-            textfile: textfile.map(Textfile::new),
-            #[cfg(feature = "metrics-endpoint")]
-            endpoint,
-        }))
+        Ok(Slot {
+            m: Some(Metrics {
+                store,
+                textfile: textfile.map(Textfile::new),
+                #[cfg(feature = "metrics-endpoint")]
+                endpoint,
+            }),
+        })
     }
 
     /// The sample is complete: the textfile is replaced.

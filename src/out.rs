@@ -335,6 +335,7 @@ pub struct Sink {
     /// the first write error, for a one-time notice on stderr
     pub last_error: Option<Errno>,
     /// copies of every line to syslog (local /dev/log and/or remote UDP)
+    #[cfg(feature = "syslog")]
     pub syslog: heapless::Vec<crate::syslog::Syslog, 2>,
     /// stdout is a pipe whose reader went away (EPIPE): time to stop
     pub broken: bool,
@@ -353,6 +354,7 @@ impl Sink {
             dropped_total: 0,
             written: 0,
             last_error: None,
+            #[cfg(feature = "syslog")]
             syslog: heapless::Vec::new(),
             broken: false,
         }
@@ -424,6 +426,7 @@ impl Sink {
 
     /// Queue one finished line (ending in '\n'); [`Sink::flush`] writes it.
     pub fn write_line(&mut self, line: &[u8]) {
+        #[cfg(feature = "syslog")]
         for s in self.syslog.iter_mut() {
             s.send(line);
         }
@@ -556,6 +559,9 @@ pub fn open_log(sink: &mut Sink, log: Option<&[u8]>, limit: u64, files: u32) -> 
 /// What is wrong with a textfile path, if anything: it must be a plain file
 /// (it is replaced every sample) in a directory that exists.
 pub fn textfile_problem(path: &[u8]) -> Option<&'static str> {
+    if !cfg!(feature = "metrics") {
+        return Some(crate::metrics::NO_METRICS);
+    }
     // the sample's temp file, PATH.tmp: anything but a leftover of ours
     // (a regular file) there is someone's, and a FIFO would block the open
     let mut tmp = PathBuf::from(path);
@@ -599,6 +605,10 @@ pub fn textfile_problem(path: &[u8]) -> Option<&'static str> {
 
 /// [`textfile_problem`] as one clear error at start.
 pub fn check_textfile(path: &[u8]) -> Result<(), i32> {
+    if !cfg!(feature = "metrics") {
+        error(&[crate::metrics::NO_METRICS.as_bytes()]);
+        return Err(exit::USAGE);
+    }
     match textfile_problem(path) {
         None => Ok(()),
         Some(why) => {
@@ -611,6 +621,29 @@ pub fn check_textfile(path: &[u8]) -> Result<(), i32> {
 /// Attach syslog outputs to a sink; a missing /dev/log or a bad address is
 /// a clear error at start, not silence later.
 pub fn attach_syslog(
+    sink: &mut Sink,
+    local: Option<&[u8]>,
+    remote: Option<&[u8]>,
+) -> Result<(), i32> {
+    #[cfg(not(feature = "syslog"))]
+    {
+        if local.is_some() || remote.is_some() {
+            error(&[NO_SYSLOG.as_bytes()]);
+            return Err(exit::USAGE);
+        }
+        let _ = sink;
+        Ok(())
+    }
+    #[cfg(feature = "syslog")]
+    attach_syslog_on(sink, local, remote)
+}
+
+/// What a build without the `syslog` feature says to `syslog =`,
+/// `syslog_remote =`, `--syslog*`.
+pub const NO_SYSLOG: &str = "this memdog is built without syslog (cargo feature syslog; board builds: make cross CROSS_FEATURES=syslog): write the log to a file or a device node such as /dev/console";
+
+#[cfg(feature = "syslog")]
+fn attach_syslog_on(
     sink: &mut Sink,
     local: Option<&[u8]>,
     remote: Option<&[u8]>,

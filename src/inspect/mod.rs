@@ -19,6 +19,10 @@ use crate::sys::{self, Fd, PathBuf};
 
 /// Files listed one by one in `maps`; the rest are folded into one row. A
 /// big process maps 100-300 files; 48 rows fill a terminal.
+/// What a build without the `dump` feature says to `memdog dump` and to the
+/// `dump` action.
+pub const NO_DUMP: &str = "this memdog is built without dump (cargo feature dump; board builds: make cross CROSS_FEATURES=dump): no memdog dump, no dump action";
+
 pub const MAX_FILES: usize = 48;
 /// Paths longer than this are cut in the per-file table.
 pub const FILE_NAME_CAP: usize = 96;
