@@ -19,6 +19,21 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     fs::write(out.join("help.lz"), &packed[..n]).expect("write help.lz");
     fs::write(out.join("help_len.rs"), help.len().to_string()).expect("write help_len.rs");
+    // the cargo features of this build, for --version (and cross/smoke.sh)
+    let mut feats: Vec<String> = env::vars()
+        .filter_map(|(k, _)| {
+            k.strip_prefix("CARGO_FEATURE_")
+                .map(|f| f.to_lowercase().replace('_', "-"))
+        })
+        .filter(|f| f != "default")
+        .collect();
+    feats.sort();
+    let feats = if feats.is_empty() {
+        "none".to_string()
+    } else {
+        feats.join(" ")
+    };
+    fs::write(out.join("features.txt"), feats).expect("write features.txt");
     // board (musl) binaries bring their own entry point (src/main.rs)
     if env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("musl") {
         println!("cargo:rustc-link-arg-bins=-Wl,-e,memdog_entry");
@@ -28,7 +43,19 @@ fn main() {
 /// The tools a build leaves out (cargo features, docs/size.md): the usage
 /// line that starts with `usage` goes, and the paragraph that starts with
 /// `heading` becomes one line saying where the tool is.
-const LEFT_OUT: [(&str, &str, &str, &str); 3] = [
+const LEFT_OUT: [(&str, &str, &str, &str); 5] = [
+    (
+        "WATCH",
+        "  memdog watch ",
+        "WATCH ",
+        "WATCH  not in this board build (make cross CROSS_FEATURES=watch puts it back): run -c CONFIG\n  with log = - samples the same to stdout (board-configs/default.conf: fields, log).\n",
+    ),
+    (
+        "DUMP",
+        "  memdog dump PID",
+        "DUMP ",
+        "DUMP  not in this board build (make cross CROSS_FEATURES=dump puts it back).\n",
+    ),
     (
         "REPORT",
         "  memdog report ",
@@ -56,10 +83,17 @@ fn board_help(full: &str) -> String {
     let gone: Vec<_> = LEFT_OUT.iter().filter(|(f, ..)| !has(f)).collect();
     let mut out = String::new();
     let mut skipping = false;
+    let mut cont = false;
     for line in full.lines() {
         if gone.iter().any(|(_, usage, ..)| line.starts_with(usage)) {
+            cont = true;
             continue;
         }
+        // a left-out usage's continuation lines (`              [--quiet] ...`)
+        if cont && line.starts_with("              [") {
+            continue;
+        }
+        cont = false;
         if let Some((.., instead)) = gone
             .iter()
             .find(|(_, _, heading, _)| line.starts_with(heading))

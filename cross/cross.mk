@@ -12,16 +12,21 @@
 CROSS_TARGETS ?= armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl \
                  mips-unknown-linux-musl mipsel-unknown-linux-musl \
                  x86_64-unknown-linux-musl armv5te-unknown-linux-musleabi
-# Board builds leave out what does not fit the board budgets (Cargo.toml's
+# Board builds are the agent (`run`, `check`, `log`) plus `watch` where it
+# fits; they leave out what does not fit the board budgets (Cargo.toml's
 # features, docs/size.md): the PC-side tools `report` and `dump --diff`,
 # the interactive `snapshot`, `maps` and `dump --top`, and the agent's
 # optional outputs and tools `dump` (memdog dump and the dump action, 7.6 KB
 # on armv7), `metrics` (the Prometheus textfile and endpoint, 9.1 KB) and
-# `syslog` (local and remote copies of the log, 1.6 KB). Each answers with
-# one line naming its feature. A board with the flash for them:
+# `syslog` (local and remote copies of the log, 1.6 KB). armv5te's Thumb-1
+# code is 6 % larger than Thumb-2: it leaves `watch` (3.5 KB) out too. Each
+# left-out tool answers with one line naming its feature; `memdog --version`
+# lists a build's features. A board with the flash for more:
 #   make cross CROSS_FEATURES="dump syslog metrics"
+BOARD_FEATURES ?= watch
+BOARD_FEATURES_armv5te-unknown-linux-musleabi ?=
 CROSS_FEATURES ?=
-CROSS_FEATURE_ARGS := --no-default-features $(if $(CROSS_FEATURES),--features $(CROSS_FEATURES))
+board_features = $(strip $(if $(filter undefined,$(origin BOARD_FEATURES_$1)),$(BOARD_FEATURES),$(BOARD_FEATURES_$1)) $(CROSS_FEATURES))
 CROSS_TEST_TARGETS ?= armv7-unknown-linux-musleabihf mips-unknown-linux-musl aarch64-unknown-linux-musl
 XCARGO := RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo --config cross/cargo-config.toml
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -67,7 +72,8 @@ RELEASE_RUSTFLAGS_OUTLINE := ["-Zunstable-options", "-Cpanic=immediate-abort", "
 dist/%/memdog: cross-force
 	+@MEMDOG_DISCARD=1 CARGO_TARGET_DIR=target/cross/$* $(XCARGO) \
 	  --config 'target.$*.rustflags=$(if $(filter $*,$(OUTLINE_TARGETS)),$(RELEASE_RUSTFLAGS_OUTLINE),$(RELEASE_RUSTFLAGS))' build --locked --release \
-	  $(CROSS_FEATURE_ARGS) --target $* -Zbuild-std=core -q \
+	  --no-default-features $(if $(call board_features,$*),--features "$(call board_features,$*)") \
+	  --target $* -Zbuild-std=core -q \
 	  $(if $(filter $*,$(RUST_MEM_TARGETS)),-Zbuild-std-features=compiler-builtins-mem)
 	@mkdir -p dist/$* && llvm-strip --strip-all -o $@ target/cross/$*/$*/release/memdog
 
@@ -99,7 +105,7 @@ cross-test: cross $(BIN)
 	  grep -E "^test result|FAILED|panicked|^error" target/cross-test-$$t.log; \
 	  [ $$rc -eq 0 ] || { tail -30 target/cross-test-$$t.log; exit 1; }; \
 	done
-	@CROSS_FEATURES='$(CROSS_FEATURES)' sh cross/smoke.sh $(CROSS_TARGETS)
+	@sh cross/smoke.sh $(CROSS_TARGETS)
 
 dist: cross
 	@sh cross/dist.sh $(VERSION) $(CROSS_TARGETS)

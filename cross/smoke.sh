@@ -166,12 +166,15 @@ start_leaky() {  # $1 markers; sets $leaky to the pid once it is ready
 start_leaky 30; small=$leaky
 start_leaky 300; big=$leaky
 
-# the tools a board build has (cross/cross.mk's CROSS_FEATURES; the host
-# build has them all): the left-out ones answer with a one-line hint
-feats=" $(echo "${CROSS_FEATURES:-}" | tr ',' ' ') "
+# the tools a board build has (cross/cross.mk's BOARD_FEATURES and
+# CROSS_FEATURES, as its --version lists them; the host build has them
+# all): the left-out ones answer with a one-line hint
 has() { case "$feats" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 for t in "$@"; do
   b=dist/$t/memdog; q=$(runner "$t")
+  # shellcheck disable=SC2086
+  feats=" $($q $b --version | sed -n 's/.*(features: \(.*\))$/\1/p') "
+  echo "smoke: $t has features:$feats"
   for tree in tests/fixtures/proc/*/; do
     tree=${tree%/}
     pids=$(ls "$tree" | grep -E '^[0-9]+$' | head -4 | sed 's/^/--pid /' | tr '\n' ' ')
@@ -182,6 +185,7 @@ for t in "$@"; do
       same snapshot --proc-root "$tree"
       same snapshot --proc-root "$tree" --top 2 --sort heap
     fi
+    if has watch; then
     # shellcheck disable=SC2086  # word lists on purpose
     same $w
     same $w --log @OUT@
@@ -192,6 +196,7 @@ for t in "$@"; do
     fi
     # shellcheck disable=SC2086
     same watch --proc-root "$tree" $pids --count 2 --interval 10ms
+    fi
     has maps && for p in $(ls "$tree" | grep -E '^[0-9]+$'); do
       same maps "$p" --proc-root "$tree"
     done
@@ -236,12 +241,21 @@ EOF
     fi
   fi
   # the cross binary on this machine's live /proc (qemu-user passes syscalls through)
-  $q $b watch --pid self --count 2 --interval 10ms --fields VmRSS,Threads > "$tmp/live" 2>&1 || { echo "smoke: $t live watch failed"; cat "$tmp/live"; fail=1; }
+  # (a build without watch: run with a config that says the same)
+  printf 'interval = %s\nlog = -\nfields = VmRSS,Threads\n[target self]\nself = yes\n' 10ms > "$tmp/self10ms.conf"
+  printf 'interval = %s\nlog = -\nfields = VmRSS\n[target self]\nself = yes\n' 10s > "$tmp/self10s.conf"
+  if has watch; then live="watch --pid self --count 2 --interval 10ms --fields VmRSS,Threads"
+  else live="run -c $tmp/self10ms.conf --count 2"; fi
+  # shellcheck disable=SC2086
+  $q $b $live > "$tmp/live" 2>&1 || { echo "smoke: $t live watch failed"; cat "$tmp/live"; fail=1; }
   grep -q ' Threads=' "$tmp/live" || { echo "smoke: $t live watch printed no sample"; cat "$tmp/live"; fail=1; }
   runs=$((runs + 1))
   # SIGTERM while asleep: handlers set with the kernel's sigaction layout of
   # each architecture, the sleep cut short, a clean exit 0
-  $q $b watch --pid self --interval 10s --fields VmRSS > "$tmp/term" 2>&1 & p=$!
+  if has watch; then sleepy="watch --pid self --interval 10s --fields VmRSS"
+  else sleepy="run -c $tmp/self10s.conf"; fi
+  # shellcheck disable=SC2086
+  $q $b $sleepy > "$tmp/term" 2>&1 & p=$!
   # after the first sample (handlers are in place by then), at most 10 s
   for _ in $(seq 50); do grep -q ' VmRSS=' "$tmp/term" && break; sleep 0.2; done
   kill -TERM $p
@@ -294,17 +308,24 @@ EOF
     same dump --diff "$tmp/small.raw" "$tmp/big.raw" --top 5
     grep -q 'MEMDOG-SMOKE-leaky-object' "$tmp/host" || { echo "smoke: dump --diff shows no grown marker"; cat "$tmp/host"; fail=1; }
   fi
-  # and the interactive tools (snapshot, maps, dump --top), the same way
+  # and the interactive tools (snapshot, maps, dump --top), the same way;
+  # the outputs and actions a build leaves out are refused by check
+  for k in 'textfile = /tmp/x.prom|metrics' 'syslog = yes|syslog' 'syslog_remote = 127.0.0.1:9|syslog-remote' \
+           'on_crit = dump|dump'; do
+    printf '%s\n[target self]\nself = yes\nwarn = VmRSS > 1\n' "${k%|*}" > "$tmp/no-${k#*|}.conf"
+  done
   for cmd in "report|report tests/fixtures/none.log|run memdog report there" \
              "report|dump --diff $tmp/small.raw $tmp/big.raw|run memdog dump --diff there" \
              "snapshot|snapshot|snapshot is not in this board build" \
              "maps|maps $small|run memdog maps PID --proc-root DIR there" \
              "dump-top|dump $small --top 3|run memdog dump --diff /dev/null FILE there" \
+             "watch|watch --pid self --count 1|watch is not in this board build" \
              "dump|dump $big|built without dump (cargo feature dump" \
              "dump|dump $big --raw $tmp/no.raw|built without dump (cargo feature dump" \
-             "metrics|watch --pid self --count 1 --textfile $tmp/no.prom|built without metrics (cargo feature metrics" \
-             "syslog|watch --pid self --count 1 --syslog-remote 127.0.0.1:9|built without syslog (cargo feature syslog" \
-             "syslog|watch --pid self --count 1 --syslog-socket $tmp/no.sock|built without syslog (cargo feature syslog"; do
+             "metrics|check $tmp/no-metrics.conf|built without metrics (cargo feature metrics" \
+             "syslog|check $tmp/no-syslog.conf|built without syslog (cargo feature syslog" \
+             "syslog|check $tmp/no-syslog-remote.conf|built without syslog (cargo feature syslog" \
+             "dump|check $tmp/no-dump.conf|built without dump (cargo feature dump"; do
     has "${cmd%%|*}" && continue
     # dump --top of a build without dump says that dump is missing
     [ "${cmd%%|*}" = dump-top ] && ! has dump && continue

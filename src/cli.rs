@@ -69,6 +69,9 @@ pub enum Command<'a> {
     Help,
     Version,
     Watch(Watch<'a>),
+    /// a subcommand this build leaves out (a cargo feature): main prints
+    /// this one line, exit 2
+    LeftOut(&'static str),
     Snapshot(Snapshot<'a>),
     Run(Run<'a>),
     Check(&'a [u8]),
@@ -194,7 +197,10 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
     match sub {
         kw if is(kw, b"-h") || is(kw, b"--help") || is(kw, b"help") => Ok(Command::Help),
         kw if is(kw, b"-V") || is(kw, b"--version") || is(kw, b"version") => Ok(Command::Version),
+        #[cfg(feature = "watch")]
         kw if is(kw, b"watch") => parse_watch(args).map(Command::Watch),
+        #[cfg(not(feature = "watch"))]
+        kw if is(kw, b"watch") => Ok(Command::LeftOut(NO_WATCH)),
         #[cfg(feature = "snapshot")]
         kw if is(kw, b"snapshot") => parse_snapshot(args).map(Command::Snapshot),
         // a build without the tool parses nothing of it: main says where it is
@@ -337,6 +343,10 @@ fn command<'a, I: Iterator<Item = &'a [u8]>>(args: &mut Argv<'a, I>) -> Result<C
     }
 }
 
+/// What a build without the `watch` feature says to `memdog watch`.
+pub const NO_WATCH: &str = "watch is not in this board build (make cross CROSS_FEATURES=watch puts it back): run -c CONFIG with log = - samples the same to stdout";
+
+#[cfg(feature = "watch")]
 fn parse_watch<'a, I: Iterator<Item = &'a [u8]>>(
     args: &mut Argv<'a, I>,
 ) -> Result<Watch<'a>, Fail> {

@@ -317,42 +317,101 @@ fn parse_actions<'a>(v: &'a [u8], system: bool, execs: &mut Execs) -> Result<Act
 
 impl Config {
     pub fn new() -> Config {
-        let mut actions = Actions::new();
-        let _ = actions.push(Action::Log);
-        Config {
-            interval_ms: 60_000,
+        let mut c = Config {
+            interval_ms: 0,
             log: None,
-            log_size: 64 * 1024,
-            log_files: 4,
-            proc_root: Str::from_slice(b"/proc").unwrap_or_default(),
-            fields: Fields::default_set(),
-            cooldown_s: 600,
-            exec_timeout_ms: 10_000,
+            log_size: 0,
+            log_files: 0,
+            proc_root: Str::new(),
+            fields: Fields(0),
+            cooldown_s: 0,
+            exec_timeout_ms: 0,
             watchdog: None,
-            watchdog_kick_ms: 5_000,
+            watchdog_kick_ms: 0,
             watchdog_timeout_s: None,
-            reset_reason: Str::from_slice(b"/var/lib/memdog.reset-reason").unwrap_or_default(),
-            dump_dir: Str::from_slice(b"/tmp").unwrap_or_default(),
+            reset_reason: Str::new(),
+            dump_dir: Str::new(),
             dry_run: false,
             syslog: None,
             syslog_remote: None,
             textfile: None,
             metrics_listen: None,
-            on_warn: actions.clone(),
-            on_crit: actions,
+            on_warn: Actions::new(),
+            on_crit: Actions::new(),
             targets: heapless::Vec::new(),
             keys: heapless::Vec::new(),
             execs: heapless::Vec::new(),
-        }
+        };
+        c.reset();
+        c
+    }
+
+    /// The defaults, written in place field by field (a config lives in
+    /// .bss in the daemon: a `*self = Config::new()` would build its 9 KB on
+    /// the stack first). The destructuring makes a new field a compile
+    /// error here until it gets its default.
+    pub fn reset(&mut self) {
+        let Config {
+            interval_ms,
+            log,
+            log_size,
+            log_files,
+            proc_root,
+            fields,
+            cooldown_s,
+            exec_timeout_ms,
+            watchdog,
+            watchdog_kick_ms,
+            watchdog_timeout_s,
+            reset_reason,
+            dump_dir,
+            dry_run,
+            syslog,
+            syslog_remote,
+            textfile,
+            metrics_listen,
+            on_warn,
+            on_crit,
+            targets,
+            keys,
+            execs,
+        } = self;
+        *interval_ms = 60_000;
+        *log = None;
+        *log_size = 64 * 1024;
+        *log_files = 4;
+        set_str(proc_root, b"/proc");
+        *fields = Fields::default_set();
+        *cooldown_s = 600;
+        *exec_timeout_ms = 10_000;
+        *watchdog = None;
+        *watchdog_kick_ms = 5_000;
+        *watchdog_timeout_s = None;
+        set_str(reset_reason, b"/var/lib/memdog.reset-reason");
+        set_str(dump_dir, b"/tmp");
+        *dry_run = false;
+        *syslog = None;
+        *syslog_remote = None;
+        *textfile = None;
+        *metrics_listen = None;
+        on_warn.clear();
+        let _ = on_warn.push(Action::Log);
+        on_crit.clear();
+        let _ = on_crit.push(Action::Log);
+        targets.clear();
+        keys.clear();
+        execs.clear();
     }
 
     /// Parse a whole config held in memory (tests, fuzzing).
     pub fn parse_text(text: &[u8]) -> Result<Config, ConfigError> {
-        let mut p = Parser::new();
+        let mut c = Config::new();
+        let mut p = Parser::new(&mut c);
         for line in text.split(|&b| b == b'\n') {
             p.line(line)?;
         }
-        p.finish()
+        p.finish()?;
+        Ok(c)
     }
 
     fn key_index<'a>(&mut self, key: &'a [u8]) -> Result<u16, Bad<'a>> {
@@ -432,8 +491,9 @@ impl Default for Config {
 }
 
 /// Line-by-line parser, so a config streams through a small buffer.
-pub struct Parser {
-    pub cfg: Config,
+/// Parses into a config it is given (in place: the daemon's live in .bss).
+pub struct Parser<'c> {
+    pub cfg: &'c mut Config,
     n: u32,
     err: Option<ConfigError>,
     /// global keys set so far, by their index in GLOBAL_KEYS
@@ -467,16 +527,12 @@ const GLOBAL_KEYS: [&str; 20] = [
     "on_crit",
 ];
 
-impl Default for Parser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Parser {
-    pub fn new() -> Parser {
+impl<'c> Parser<'c> {
+    /// Resets `cfg` to the defaults; the lines then fill it.
+    pub fn new(cfg: &'c mut Config) -> Parser<'c> {
+        cfg.reset();
         Parser {
-            cfg: Config::new(),
+            cfg,
             n: 0,
             err: None,
             seen: 0,
@@ -878,7 +934,7 @@ impl Parser {
         Ok(rule)
     }
 
-    pub fn finish(mut self) -> Result<Config, ConfigError> {
+    pub fn finish(mut self) -> Result<(), ConfigError> {
         if let Some(e) = self.err.take() {
             return Err(e);
         }
@@ -898,7 +954,7 @@ impl Parser {
                 b"",
             );
         }
-        let c = &self.cfg;
+        let c = &*self.cfg;
         let lists = [&c.on_warn, &c.on_crit].into_iter().chain(
             c.targets
                 .iter()
@@ -913,8 +969,14 @@ impl Parser {
                 );
             }
         }
-        Ok(self.cfg)
+        Ok(())
     }
+}
+
+/// A config string set in place (a default path).
+fn set_str(s: &mut Str, v: &[u8]) {
+    s.clear();
+    let _ = s.extend_from_slice(v);
 }
 
 /// A duration counted in whole seconds (cooldowns, slope windows): `500ms`

@@ -43,7 +43,10 @@ fn file_error(msg: &'static str) -> ConfigError {
 /// Read and parse a config file; errors are `FILE:LINE: what` on stderr-ready
 /// form (line 0: about the whole file). Relative paths in it are made
 /// absolute against `base`.
-pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> {
+/// Read and check the config at `path` into `cfg` (in place: the daemon's
+/// configs live in .bss, never on the stack). On an error `cfg` is
+/// half-filled: the caller keeps using its other one.
+pub fn load(path: &[u8], base: Option<&PathBuf>, cfg: &mut Config) -> Result<(), ConfigError> {
     let p = PathBuf::from(path);
     // opened without blocking (a FIFO, or a symlink to one, would hang a
     // plain open), then fstat says whether it is a file
@@ -57,7 +60,7 @@ pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> 
     if sys::geteuid() == 0 && sys::mode_of(&fd).is_ok_and(|m| m & 0o002 != 0) {
         return Err(file_error("config is world-writable; run chmod o-w on it"));
     }
-    let mut parser = Parser::new();
+    let mut parser = Parser::new(cfg);
     let mut buf = [0u8; LINE_CAP];
     let mut res = Ok(());
     let r = crate::proc::for_each_line(&mut fd, &mut buf, |l| {
@@ -69,11 +72,11 @@ pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> 
         return Err(file_error(e.text()));
     }
     res?;
-    let mut cfg = parser.finish()?;
+    parser.finish()?;
     if let Some(b) = base {
         cfg.make_absolute(b.as_bytes())?;
     }
-    let c = &cfg;
+    let c = &*cfg;
     let dumps = [&c.on_warn, &c.on_crit]
         .into_iter()
         .chain(
@@ -90,7 +93,7 @@ pub fn load(path: &[u8], base: Option<&PathBuf>) -> Result<Config, ConfigError> 
             "the dump action needs dump_dir to be an existing directory (mkdir it, or set dump_dir =)",
         ));
     }
-    Ok(cfg)
+    Ok(())
 }
 
 fn config_error(path: &[u8], e: &ConfigError) {
@@ -120,8 +123,9 @@ fn config_error(path: &[u8], e: &ConfigError) {
 #[inline(never)]
 pub fn check(path: &[u8]) -> i32 {
     let cwd = sys::fs::cwd().ok();
-    match load(path, cwd.as_ref()) {
-        Ok(c) => {
+    let mut c = Config::new();
+    match load(path, cwd.as_ref(), &mut c) {
+        Ok(()) => {
             print_config(&c);
             exit::OK
         }
@@ -305,6 +309,9 @@ const fn identity_map() -> [Option<usize>; MAX_SPECS] {
 /// tracking entries in use become resident (a stack frame of all 8 slots
 /// and 64 entries, 26 KB, is touched whole by the stack probes).
 static RUNTIME: crate::sys::cell::Zeroed<Runtime> = crate::sys::cell::Zeroed::new();
+/// `run`'s config, and the spare a SIGHUP parses into (swapped in when good)
+static CONFIG: crate::sys::cell::Zeroed<Config> = crate::sys::cell::Zeroed::new();
+static SPARE: crate::sys::cell::Zeroed<Config> = crate::sys::cell::Zeroed::new();
 
 impl Runtime {
     /// The process's one static runtime (for `run`); None if taken already.
@@ -1146,9 +1153,12 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
         }));
         m.store.set_boot(&cfg.proc_root);
     }
-    let carry = core::mem::take(&mut rt.carry);
     let spec_map = core::mem::replace(&mut rt.spec_map, identity_map());
-    let resumed = carry.seq > 0;
+    let seq0 = rt.carry.seq;
+    let resumed = seq0 > 0;
+    // the previous config's lives and counters, moved in place: the table
+    // is never copied to the stack
+    watcher.adopt(&mut rt.carry, &spec_map);
     let mut policy = Policy {
         cfg,
         rt,
@@ -1156,8 +1166,12 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
         system_target,
         line: Line::new(),
     };
-    let s = pace.stamp(carry.seq);
-    watcher.adopt(sink, s, carry, &spec_map, &mut policy);
+    let s = pace.stamp(seq0);
+    // the lives of targets gone from the config, in their order
+    policy.rt.carry.tracked.reverse();
+    while let Some(t) = policy.rt.carry.tracked.pop() {
+        watcher.unwatch(sink, s, &t, &mut policy);
+    }
     sink.flush();
     if resumed {
         // a reload cut a sleep short: the next sample is at its usual time
@@ -1294,6 +1308,7 @@ fn remap(oc: &Config, nc: &Config, rt: &mut Runtime) {
 /// (logrotate). `base` makes the new config's relative paths absolute.
 pub fn drive(
     cfg: &mut Config,
+    spare: &mut Config,
     path: &[u8],
     base: Option<&PathBuf>,
     rt: &mut Runtime,
@@ -1301,17 +1316,18 @@ pub fn drive(
     pace: &mut dyn Pace,
 ) {
     while serve(cfg, rt, sink, pace) == Outcome::Reload {
-        reload(cfg, path, base, rt, sink, pace);
+        reload(cfg, spare, path, base, rt, sink, pace);
     }
 }
 
 /// One SIGHUP: read the config again; a good one replaces `cfg` keeping
 /// every unchanged target's and rule's state, a bad one changes nothing.
-/// Its own frame: the new config and its parser (19 KB) exist only here,
-/// not under every sample's stack.
+/// The new config is parsed into `spare` and swapped in when good (both
+/// in .bss: never a config on the stack).
 #[inline(never)]
 fn reload(
     cfg: &mut Config,
+    spare: &mut Config,
     path: &[u8],
     base: Option<&PathBuf>,
     rt: &mut Runtime,
@@ -1324,24 +1340,25 @@ fn reload(
     l.kv_secs(b"up", s.up_ns);
     l.kv(b"seq", s.seq);
     sink.reopen();
-    let loaded = load(path, base).and_then(|new| {
+    let loaded = load(path, base, spare).and_then(|()| {
         // a new textfile path is checked as at start; a bad one keeps the old config
-        match new.textfile.as_deref() {
-            Some(tf) if new.textfile != cfg.textfile => match out::textfile_problem(tf) {
+        match spare.textfile.as_deref() {
+            Some(tf) if spare.textfile != cfg.textfile => match out::textfile_problem(tf) {
                 Some(why) => Err(ConfigError {
                     line: 0,
                     msg: why,
                     got: heapless::Vec::from_slice(tf.get(..tf.len().min(48)).unwrap_or(&[]))
                         .unwrap_or_default(),
                 }),
-                None => Ok(new),
+                None => Ok(()),
             },
-            _ => Ok(new),
+            _ => Ok(()),
         }
     });
     match loaded {
-        Ok(new) => {
-            remap(cfg, &new, rt);
+        Ok(()) => {
+            let new = &*spare;
+            remap(cfg, new, rt);
             let restart = cfg.log != new.log
                 || cfg.log_size != new.log_size
                 || cfg.log_files != new.log_files
@@ -1349,7 +1366,7 @@ fn reload(
                 || cfg.syslog_remote != new.syslog_remote
                 || cfg.metrics_listen != new.metrics_listen
                 || cfg.watchdog != new.watchdog;
-            *cfg = new;
+            core::mem::swap(cfg, spare);
             pace.configure(cfg);
             rt.dry_run = rt.dry_run_flag || cfg.dry_run;
             l.push(b" event=reload status=ok");
@@ -1459,13 +1476,11 @@ fn previous_boot(sink: &mut Sink, cfg: &Config, rt: &Runtime) {
 #[inline(never)]
 pub fn print_log(config: &[u8]) -> i32 {
     let cwd = sys::fs::cwd().ok();
-    let cfg = match load(config, cwd.as_ref()) {
-        Ok(c) => c,
-        Err(e) => {
-            config_error(config, &e);
-            return exit::USAGE;
-        }
-    };
+    let mut cfg = Config::new();
+    if let Err(e) = load(config, cwd.as_ref(), &mut cfg) {
+        config_error(config, &e);
+        return exit::USAGE;
+    }
     let Some(log) = cfg.log.as_deref() else {
         out::error(&[
             config,
@@ -1566,16 +1581,19 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     // --daemonize moves to /, and SIGHUP reads the config again from there
     let cwd = sys::fs::cwd().ok();
     let path = absolute(opts.config, cwd.as_ref());
-    let mut cfg = match load(path.as_bytes(), cwd.as_ref()) {
-        Ok(c) => c,
-        Err(e) => {
-            config_error(opts.config, &e);
-            return exit::USAGE;
-        }
+    // the config and the one a SIGHUP reads into live in .bss: a frame of
+    // them (and their moves) would be 19 KB of RSS for the whole run
+    let (Some(cfg), Some(spare)) = (CONFIG.take(), SPARE.take()) else {
+        out::error(&[b"run: started twice in one process"]);
+        return exit::FAILURE;
     };
+    if let Err(e) = load(path.as_bytes(), cwd.as_ref(), cfg) {
+        config_error(opts.config, &e);
+        return exit::USAGE;
+    }
     {
         // /proc mounted, `pid =` targets running: at once, like `watch`
-        let (w, _, _) = watch_opts(&cfg);
+        let (w, _, _) = watch_opts(cfg);
         if let Err(code) = crate::watch::preflight_only(&w) {
             return code;
         }
@@ -1680,10 +1698,11 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     rt.metrics = metrics;
     rt.procd = procd;
     agent_start(&mut sink, Stamp::now(0), b"run");
-    previous_boot(&mut sink, &cfg, rt);
-    let mut pace = Sleeper::new(&cfg, count);
+    previous_boot(&mut sink, cfg, rt);
+    let mut pace = Sleeper::new(cfg, count);
     drive(
-        &mut cfg,
+        cfg,
+        spare,
         path.as_bytes(),
         cwd.as_ref(),
         rt,

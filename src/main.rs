@@ -24,13 +24,6 @@ fn help() {
 
 /// A subcommand that this build leaves out (a cargo feature, docs/size.md):
 /// one line saying where to run it, and the usage exit code.
-#[cfg(not(all(
-    feature = "report",
-    feature = "snapshot",
-    feature = "maps",
-    feature = "dump-top",
-    feature = "dump"
-)))]
 #[inline(never)]
 fn left_out(hint: &[u8]) -> c_int {
     out::error(&[hint]);
@@ -51,11 +44,22 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         Ok(Command::Version) => {
             let _ = sys::write_all(
                 sys::STDOUT,
-                concat!("memdog ", env!("CARGO_PKG_VERSION"), "\n").as_bytes(),
+                concat!(
+                    "memdog ",
+                    env!("CARGO_PKG_VERSION"),
+                    " (features: ",
+                    include_str!(concat!(env!("OUT_DIR"), "/features.txt")),
+                    ")\n"
+                )
+                .as_bytes(),
             );
             exit::OK
         }
+        #[cfg(feature = "watch")]
         Ok(Command::Watch(w)) => memdog::watch::run(w),
+        #[cfg(not(feature = "watch"))]
+        Ok(Command::Watch(_)) => exit::USAGE,
+        Ok(Command::LeftOut(hint)) => left_out(hint.as_bytes()),
         #[cfg(feature = "snapshot")]
         Ok(Command::Snapshot(s)) => memdog::snapshot::run(s),
         #[cfg(not(feature = "snapshot"))]

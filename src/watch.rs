@@ -65,6 +65,24 @@ pub struct Carry {
     next_id: u32,
 }
 
+/// Lives in sample order: by spec, then pid (an insertion sort: the table
+/// is short and nearly sorted).
+fn sort_lives(v: &mut [Tracked]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 {
+            let (Some(a), Some(b)) = (v.get(j - 1), v.get(j)) else {
+                break;
+            };
+            if (a.spec, a.pid) <= (b.spec, b.pid) {
+                break;
+            }
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// Hooks for what the daemon does with each sample (thresholds, actions).
 pub trait Observer {
     fn on_sample(
@@ -151,18 +169,11 @@ impl<'a> Watcher<'a> {
         c.next_id = self.next_id;
     }
 
-    /// Take over a previous config's state. `spec_map[old spec]` is the new
-    /// spec of the same target, or None when the target is gone from the
-    /// config: its processes are no longer followed and get an
-    /// `event=exit reason=unwatched` line each, and `obs.on_exit`.
-    pub fn adopt(
-        &mut self,
-        sink: &mut Sink,
-        s: Stamp,
-        old: Carry,
-        spec_map: &[Option<usize>],
-        obs: &mut dyn Observer,
-    ) {
+    /// Take over a previous config's state, in place (no copy of the
+    /// table on the stack). `spec_map[old spec]` is the new spec of the same
+    /// target, or None when the target is gone from the config: those lives
+    /// stay in `old.tracked`, in their order, for [`Watcher::unwatch`].
+    pub fn adopt(&mut self, old: &mut Carry, spec_map: &[Option<usize>]) {
         self.seq = old.seq;
         self.overflow_logged = old.overflow_logged;
         if old.next_id != 0 {
@@ -175,19 +186,33 @@ impl<'a> Watcher<'a> {
                 }
             }
         }
-        for mut t in old.tracked {
+        self.tracked.clear();
+        core::mem::swap(&mut self.tracked, &mut old.tracked);
+        let mut i = 0;
+        while let Some(t) = self.tracked.get_mut(i) {
             match spec_map.get(t.spec).copied().flatten() {
                 Some(n) => {
                     t.spec = n;
-                    let _ = self.tracked.push(t);
+                    i += 1;
                 }
                 None => {
-                    self.event_line(sink, s, b"exit", &t, Some(b"unwatched"));
-                    obs.on_exit(sink, s, &t);
+                    // the order of the rest is restored by sort_tracked
+                    let t = self.tracked.swap_remove(i);
+                    let _ = old.tracked.push(t);
                 }
             }
         }
         self.sort_tracked();
+        sort_lives(&mut old.tracked);
+        old.seq = 0;
+    }
+
+    /// The lives [`Watcher::adopt`] left behind (their target is gone from
+    /// the config): no longer followed, an `event=exit reason=unwatched`
+    /// line each, and `obs.on_exit`.
+    pub fn unwatch(&mut self, sink: &mut Sink, s: Stamp, t: &Tracked, obs: &mut dyn Observer) {
+        self.event_line(sink, s, b"exit", t, Some(b"unwatched"));
+        obs.on_exit(sink, s, t);
     }
 
     fn begin(&mut self, s: Stamp) {
@@ -375,19 +400,7 @@ impl<'a> Watcher<'a> {
     /// the same pid). Insertion sort: a handful of entries, and core's sort
     /// costs 2 KiB of code on MIPS.
     fn sort_tracked(&mut self) {
-        for i in 1..self.tracked.len() {
-            let mut j = i;
-            while j > 0 {
-                let (Some(a), Some(b)) = (self.tracked.get(j - 1), self.tracked.get(j)) else {
-                    break;
-                };
-                if (a.spec, a.pid) <= (b.spec, b.pid) {
-                    break;
-                }
-                self.tracked.swap(j - 1, j);
-                j -= 1;
-            }
-        }
+        sort_lives(&mut self.tracked);
     }
 
     fn scan_names(

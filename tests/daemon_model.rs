@@ -921,12 +921,27 @@ fn scenario(seed: u64) -> Result<(), String> {
         config_path: &config_path,
     };
     let cpath = config_path.to_str().unwrap().as_bytes().to_vec();
-    let mut config = daemon::load(&cpath, None).map_err(|e| format!("{e:?}"))?;
+    let mut config = memdog::config::Config::new();
+    daemon::load(&cpath, None, &mut config).map_err(|e| format!("{e:?}"))?;
+    // the spare a reload parses into starts as something else entirely:
+    // a good reload must replace all of it, a bad one must not leak in
+    let mut spare = memdog::config::Config::parse_text(
+        b"interval = 7s\nlog_files = 9\n[target junk]\nname = junk\nwarn = VmRSS > 1\n",
+    )
+    .unwrap();
     let mut sink = Sink::stdout();
     sink.open(Some(log_path.to_str().unwrap().as_bytes()), 0, 1)
         .unwrap();
     let mut rt = Runtime::new(None, true);
-    daemon::drive(&mut config, &cpath, None, &mut rt, &mut sink, &mut pace);
+    daemon::drive(
+        &mut config,
+        &mut spare,
+        &cpath,
+        None,
+        &mut rt,
+        &mut sink,
+        &mut pace,
+    );
     sink.flush();
     let log = std::fs::read_to_string(&log_path).unwrap();
     let (want, got) = (

@@ -47,9 +47,17 @@ pub unsafe trait ZeroValid {}
 
 // SAFETY: Runtime holds integers, bools, heapless Vecs, Options of Fd and
 // PathBuf (no niche: None is a zero tag), Option<u64>s, and
-// Option<Metrics> whose first field is a `&'static mut` (None is null):
+// the metrics Slot (empty, or an Option<Metrics> whose first field is a
+// `&'static mut`: None is null):
 // all valid as zero bytes, each one "empty".
 unsafe impl ZeroValid for crate::daemon::Runtime {}
+
+// SAFETY: Config holds integers, a bool (false), heapless Vecs and Strs
+// (length 0), Option<Str> and Option<u32> (no niche: None is a zero tag),
+// Fields (a u32 bit set) and Vecs of Targets, keys and exec lines (length
+// 0, so no Target, Rule or Action value is read): all valid as zero bytes,
+// an empty config that `Config::reset` then fills with the defaults.
+unsafe impl ZeroValid for crate::config::Config {}
 
 /// A static handed out once, zero-initialised: in .bss, so neither the
 /// binary nor the RSS pays for the pages it does not use (a `const`

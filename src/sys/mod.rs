@@ -52,56 +52,107 @@ impl Errno {
     /// The errno's name and meaning, for one-line error messages
     /// (`EPIPE: broken pipe`): the name is what a user searches for.
     pub fn text(self) -> &'static str {
-        match self.0 {
-            libc::ENOENT => "ENOENT: no such file or directory",
-            libc::EACCES => "EACCES: permission denied",
-            libc::EPERM => "EPERM: operation not permitted",
-            libc::ESRCH => "ESRCH: no such process",
-            libc::ENOSPC => "ENOSPC: no space left on device",
-            libc::EROFS => "EROFS: read-only file system",
-            libc::ELOOP => "ELOOP: is a symlink (refused)",
-            libc::EISDIR => "EISDIR: is a directory",
-            libc::ENOTDIR => "ENOTDIR: not a directory",
-            libc::EIO => "EIO: input/output error",
-            libc::EINVAL => "EINVAL: invalid argument",
-            libc::EMFILE => "EMFILE: too many open files",
-            libc::ENFILE => "ENFILE: too many open files in the system",
-            libc::EDQUOT => "EDQUOT: disk quota exceeded",
-            libc::EFBIG => "EFBIG: file too large",
-            libc::EINTR => "EINTR: interrupted",
-            libc::ENAMETOOLONG => "ENAMETOOLONG: path too long",
-            libc::EPIPE => "EPIPE: broken pipe (the reader went away)",
-            libc::ENOTSOCK => "ENOTSOCK: not a socket",
-            libc::ECONNREFUSED => "ECONNREFUSED: connection refused (nothing listens there)",
-            libc::EAGAIN => "EAGAIN: resource busy, try again",
-            libc::ENXIO => "ENXIO: no such device or address",
-            libc::EBADF => "EBADF: bad file descriptor",
-            libc::EEXIST => "EEXIST: file exists",
-            libc::EBUSY => "EBUSY: device or resource busy",
-            libc::ENODEV => "ENODEV: no such device",
-            libc::ENOTTY => "ENOTTY: not a terminal or not that device (wrong ioctl)",
-            libc::ENOMEM => "ENOMEM: out of memory",
-            libc::ENOEXEC => "ENOEXEC: not an executable format",
-            libc::ETXTBSY => "ETXTBSY: text file busy",
-            libc::ENOSYS => "ENOSYS: system call not in this kernel",
-            libc::EOVERFLOW => "EOVERFLOW: value too large",
-            libc::EADDRINUSE => "EADDRINUSE: address in use",
-            libc::EADDRNOTAVAIL => "EADDRNOTAVAIL: address not available on this host",
-            libc::ENETUNREACH => "ENETUNREACH: network unreachable",
-            libc::EMSGSIZE => "EMSGSIZE: message too long",
-            libc::ENOTSUP => {
-                "ENOTSUP: not a plain file (a device node or FIFO where memdog writes a file)"
+        let Some(mut i) = ERRNOS.iter().position(|&e| i32::from(e) == self.0) else {
+            return "unrecognised errno";
+        };
+        // the i-th NUL-ended text
+        let mut start = 0;
+        for (at, &b) in ERRNO_TEXT.as_bytes().iter().enumerate() {
+            if b == 0 {
+                if i == 0 {
+                    return ERRNO_TEXT.get(start..at).unwrap_or("");
+                }
+                i -= 1;
+                start = at + 1;
             }
-            libc::EMLINK => {
-                "EMLINK: the file has other hard links (refused: not memdog's own file)"
-            }
-            libc::EPROTOTYPE => {
-                "EPROTOTYPE: wrong socket type (a stream socket where a datagram one was expected?)"
-            }
-            _ => "unrecognised errno",
         }
+        "unrecognised errno"
     }
 }
+
+/// The errnos [`Errno::text`] knows (u16: MIPS numbers go past 1000), and
+/// their texts in the same order, one string: a table instead of a match
+/// arm per errno (a few hundred bytes on Thumb).
+const ERRNOS: [u16; 39] = [
+    libc::ENOENT as u16,
+    libc::EACCES as u16,
+    libc::EPERM as u16,
+    libc::ESRCH as u16,
+    libc::ENOSPC as u16,
+    libc::EROFS as u16,
+    libc::ELOOP as u16,
+    libc::EISDIR as u16,
+    libc::ENOTDIR as u16,
+    libc::EIO as u16,
+    libc::EINVAL as u16,
+    libc::EMFILE as u16,
+    libc::ENFILE as u16,
+    libc::EDQUOT as u16,
+    libc::EFBIG as u16,
+    libc::EINTR as u16,
+    libc::ENAMETOOLONG as u16,
+    libc::EPIPE as u16,
+    libc::ENOTSOCK as u16,
+    libc::ECONNREFUSED as u16,
+    libc::EAGAIN as u16,
+    libc::ENXIO as u16,
+    libc::EBADF as u16,
+    libc::EEXIST as u16,
+    libc::EBUSY as u16,
+    libc::ENODEV as u16,
+    libc::ENOTTY as u16,
+    libc::ENOMEM as u16,
+    libc::ENOEXEC as u16,
+    libc::ETXTBSY as u16,
+    libc::ENOSYS as u16,
+    libc::EOVERFLOW as u16,
+    libc::EADDRINUSE as u16,
+    libc::EADDRNOTAVAIL as u16,
+    libc::ENETUNREACH as u16,
+    libc::EMSGSIZE as u16,
+    libc::ENOTSUP as u16,
+    libc::EMLINK as u16,
+    libc::EPROTOTYPE as u16,
+];
+const ERRNO_TEXT: &str = "ENOENT: no such file or directory\0\
+EACCES: permission denied\0\
+EPERM: operation not permitted\0\
+ESRCH: no such process\0\
+ENOSPC: no space left on device\0\
+EROFS: read-only file system\0\
+ELOOP: is a symlink (refused)\0\
+EISDIR: is a directory\0\
+ENOTDIR: not a directory\0\
+EIO: input/output error\0\
+EINVAL: invalid argument\0\
+EMFILE: too many open files\0\
+ENFILE: too many open files in the system\0\
+EDQUOT: disk quota exceeded\0\
+EFBIG: file too large\0\
+EINTR: interrupted\0\
+ENAMETOOLONG: path too long\0\
+EPIPE: broken pipe (the reader went away)\0\
+ENOTSOCK: not a socket\0\
+ECONNREFUSED: connection refused (nothing listens there)\0\
+EAGAIN: resource busy, try again\0\
+ENXIO: no such device or address\0\
+EBADF: bad file descriptor\0\
+EEXIST: file exists\0\
+EBUSY: device or resource busy\0\
+ENODEV: no such device\0\
+ENOTTY: not a terminal or not that device (wrong ioctl)\0\
+ENOMEM: out of memory\0\
+ENOEXEC: not an executable format\0\
+ETXTBSY: text file busy\0\
+ENOSYS: system call not in this kernel\0\
+EOVERFLOW: value too large\0\
+EADDRINUSE: address in use\0\
+EADDRNOTAVAIL: address not available on this host\0\
+ENETUNREACH: network unreachable\0\
+EMSGSIZE: message too long\0\
+ENOTSUP: not a plain file (a device node or FIFO where memdog writes a file)\0\
+EMLINK: the file has other hard links (refused: not memdog's own file)\0\
+EPROTOTYPE: wrong socket type (a stream socket where a datagram one was expected?)\0";
 
 impl embedded_io::Error for Errno {
     fn kind(&self) -> embedded_io::ErrorKind {
