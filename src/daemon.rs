@@ -18,7 +18,7 @@ use crate::proc::maps::MapsSummary;
 use crate::proc::meminfo::Meminfo;
 use crate::proc::status::Status;
 use crate::sys::{self, signals, ExecArgs, Fd, PathBuf};
-use crate::watch::{Carry, Observer, Stamp, Tracked, Watcher, MAX_TRACKED};
+use crate::watch::{Carry, Observer, Stamp, Tables, Tracked, Watcher, MAX_TRACKED};
 
 /// Processes with rule state at once; each slot holds MAX_RULES states.
 pub const MAX_SLOTS: usize = 8;
@@ -312,6 +312,8 @@ static RUNTIME: crate::sys::cell::Zeroed<Runtime> = crate::sys::cell::Zeroed::ne
 /// `run`'s config, and the spare a SIGHUP parses into (swapped in when good)
 static CONFIG: crate::sys::cell::Zeroed<Config> = crate::sys::cell::Zeroed::new();
 static SPARE: crate::sys::cell::Zeroed<Config> = crate::sys::cell::Zeroed::new();
+/// the watcher's lives and read buffer
+static TABLES: crate::sys::cell::Zeroed<Tables> = crate::sys::cell::Zeroed::new();
 
 impl Runtime {
     /// The process's one static runtime (for `run`); None if taken already.
@@ -1134,9 +1136,15 @@ fn watch_opts(cfg: &Config) -> (Watch<'_>, [usize; MAX_SPECS], Option<usize>) {
 /// start and left there at the end, so a reload continues it.
 // its own frame, apart from drive's reload (a config is 9 KB)
 #[inline(never)]
-fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -> Outcome {
+fn serve(
+    cfg: &Config,
+    tables: &mut Tables,
+    rt: &mut Runtime,
+    sink: &mut Sink,
+    pace: &mut dyn Pace,
+) -> Outcome {
     let (w, spec_target, system_target) = watch_opts(cfg);
-    let mut watcher = Watcher::new(w);
+    let mut watcher = Watcher::new(w, tables);
     // a reload may move, add or drop the textfile (checked by drive); the
     // endpoint is bound once, at start
     match (rt.metrics.as_mut(), cfg.textfile.as_deref()) {
@@ -1156,8 +1164,7 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
     let spec_map = core::mem::replace(&mut rt.spec_map, identity_map());
     let seq0 = rt.carry.seq;
     let resumed = seq0 > 0;
-    // the previous config's lives and counters, moved in place: the table
-    // is never copied to the stack
+    // the previous config's lives (in the tables) and counters
     watcher.adopt(&mut rt.carry, &spec_map);
     let mut policy = Policy {
         cfg,
@@ -1168,10 +1175,7 @@ fn serve(cfg: &Config, rt: &mut Runtime, sink: &mut Sink, pace: &mut dyn Pace) -
     };
     let s = pace.stamp(seq0);
     // the lives of targets gone from the config, in their order
-    policy.rt.carry.tracked.reverse();
-    while let Some(t) = policy.rt.carry.tracked.pop() {
-        watcher.unwatch(sink, s, &t, &mut policy);
-    }
+    watcher.drop_unwatched(sink, s, &mut policy);
     sink.flush();
     if resumed {
         // a reload cut a sleep short: the next sample is at its usual time
@@ -1254,7 +1258,7 @@ fn remap_states(
 /// After a good reload: which spec of the new config follows each old
 /// spec's processes (same label and same pid/name/pidfile), and the rule
 /// states of every unchanged rule moved to where the new config has it.
-fn remap(oc: &Config, nc: &Config, rt: &mut Runtime) {
+fn remap(oc: &Config, nc: &Config, lives: &[Tracked], rt: &mut Runtime) {
     let (_, old_spec_target, old_sys) = watch_opts(oc);
     let (_, new_spec_target, new_sys) = watch_opts(nc);
     let same = |a: &Target, b: &Target| a.label == b.label && a.kind == b.kind;
@@ -1275,7 +1279,7 @@ fn remap(oc: &Config, nc: &Config, rt: &mut Runtime) {
         spec.and_then(|s| cfg_targets.get(s).copied())
     };
     for slot in rt.slots.iter_mut().filter(|s| s.id != 0) {
-        let Some(t) = rt.carry.tracked.iter().find(|t| t.id == slot.id) else {
+        let Some(t) = lives.iter().find(|t| t.id == slot.id) else {
             slot.id = 0;
             continue;
         };
@@ -1306,17 +1310,24 @@ fn remap(oc: &Config, nc: &Config, rt: &mut Runtime) {
 /// good one continues every unchanged target and rule, a bad one changes
 /// nothing; both are one `event=reload` line. The log is reopened either way
 /// (logrotate). `base` makes the new config's relative paths absolute.
+/// The configs and the watcher's tables of a run: .bss in the daemon.
+pub struct Held<'h> {
+    pub cfg: &'h mut Config,
+    /// what a SIGHUP parses into, swapped in when good
+    pub spare: &'h mut Config,
+    pub tables: &'h mut Tables,
+}
+
 pub fn drive(
-    cfg: &mut Config,
-    spare: &mut Config,
+    held: &mut Held,
     path: &[u8],
     base: Option<&PathBuf>,
     rt: &mut Runtime,
     sink: &mut Sink,
     pace: &mut dyn Pace,
 ) {
-    while serve(cfg, rt, sink, pace) == Outcome::Reload {
-        reload(cfg, spare, path, base, rt, sink, pace);
+    while serve(held.cfg, held.tables, rt, sink, pace) == Outcome::Reload {
+        reload(held, path, base, rt, sink, pace);
     }
 }
 
@@ -1326,14 +1337,14 @@ pub fn drive(
 /// in .bss: never a config on the stack).
 #[inline(never)]
 fn reload(
-    cfg: &mut Config,
-    spare: &mut Config,
+    held: &mut Held,
     path: &[u8],
     base: Option<&PathBuf>,
     rt: &mut Runtime,
     sink: &mut Sink,
     pace: &mut dyn Pace,
 ) {
+    let Held { cfg, spare, tables } = held;
     let s = pace.stamp(rt.carry.seq);
     let mut l = Line::new();
     push_timestamp(&mut l, s.wall_secs);
@@ -1358,7 +1369,7 @@ fn reload(
     match loaded {
         Ok(()) => {
             let new = &*spare;
-            remap(cfg, new, rt);
+            remap(cfg, new, &tables.tracked, rt);
             let restart = cfg.log != new.log
                 || cfg.log_size != new.log_size
                 || cfg.log_files != new.log_files
@@ -1700,9 +1711,12 @@ pub fn run(opts: RunOpts, count: Option<u64>) -> i32 {
     agent_start(&mut sink, Stamp::now(0), b"run");
     previous_boot(&mut sink, cfg, rt);
     let mut pace = Sleeper::new(cfg, count);
+    let Some(tables) = TABLES.take() else {
+        return exit::FAILURE;
+    };
+    let mut held = Held { cfg, spare, tables };
     drive(
-        cfg,
-        spare,
+        &mut held,
         path.as_bytes(),
         cwd.as_ref(),
         rt,

@@ -37,26 +37,24 @@ impl From<Errno> for ReadError {
 
 pub struct Reader<'r> {
     pub root: &'r [u8],
-    buf: [u8; READ_BUF],
+    /// the caller's: the daemon's is in .bss (watch::Tables), not on the stack
+    buf: &'r mut [u8; READ_BUF],
 }
 
 impl<'r> Reader<'r> {
-    pub fn new(root: &'r [u8]) -> Reader<'r> {
-        Reader {
-            root,
-            buf: [0; READ_BUF],
-        }
+    pub fn new(root: &'r [u8], buf: &'r mut [u8; READ_BUF]) -> Reader<'r> {
+        Reader { root, buf }
     }
 
     fn stream(&mut self, path: &PathBuf, f: impl FnMut(&[u8])) -> Result<LineStats, ReadError> {
         let mut fd = Fd::open_read(path)?;
-        let st = for_each_line(&mut fd, &mut self.buf, f)?;
+        let st = for_each_line(&mut fd, self.buf, f)?;
         Ok(st)
     }
 
     pub fn stat(&mut self, pid: u32) -> Result<Stat, ReadError> {
         let path = PathBuf::proc_file(self.root, pid, b"stat");
-        let (data, _) = sys::read_file(&path, &mut self.buf)?;
+        let (data, _) = sys::read_file(&path, self.buf)?;
         if data.is_empty() {
             return Err(ReadError::Gone);
         }
@@ -81,7 +79,7 @@ impl<'r> Reader<'r> {
     /// process that is gone.
     pub fn status_of(&mut self, fd: &mut Fd) -> Result<Status, ReadError> {
         let mut s = Status::default();
-        let st = for_each_line_whole(&mut fd.from_start(), &mut self.buf, |l| s.feed_line(l))?;
+        let st = for_each_line_whole(&mut fd.from_start(), &mut self.buf[..], |l| s.feed_line(l))?;
         if st.lines == 0 {
             return Err(ReadError::Gone);
         }
@@ -115,7 +113,7 @@ impl<'r> Reader<'r> {
     /// stack frames of every sample.
     pub fn meminfo_of(&mut self, fd: &mut Fd, m: &mut Meminfo) -> Result<(), ReadError> {
         m.clear();
-        for_each_line_whole(&mut fd.from_start(), &mut self.buf, |l| m.feed_line(l))?;
+        for_each_line_whole(&mut fd.from_start(), &mut self.buf[..], |l| m.feed_line(l))?;
         if m.is_empty() {
             return Err(ReadError::Malformed);
         }
@@ -125,7 +123,7 @@ impl<'r> Reader<'r> {
     /// The pid written in a pidfile (first line, blanks trimmed).
     pub fn pidfile(&mut self, path: &[u8]) -> Result<u32, ReadError> {
         let p = PathBuf::from(path);
-        let (data, _) = sys::read_file(&p, &mut self.buf)?;
+        let (data, _) = sys::read_file(&p, &mut self.buf[..])?;
         let first = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
         match crate::num::parse_u32(first) {
             Some(pid) if pid > 0 => Ok(pid),

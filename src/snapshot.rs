@@ -45,7 +45,8 @@ fn cell(l: &mut Line, v: Option<u64>, width: usize) {
 // share one frame, and stack probes touch all of it (RSS)
 #[inline(never)]
 pub fn run(opts: Snapshot) -> i32 {
-    let mut reader = Reader::new(opts.proc_root);
+    let mut buf = [0u8; crate::sample::READ_BUF];
+    let mut reader = Reader::new(opts.proc_root, &mut buf);
     let meminfo = match reader.meminfo() {
         Ok(m) => m,
         Err(e) => {

@@ -42,7 +42,9 @@ struct SpecState {
 
 pub struct Watcher<'a> {
     pub opts: Watch<'a>,
-    pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
+    /// the lives followed, in [`Tables`]: they outlive a config (a reload
+    /// adopts them in place)
+    pub tracked: &'a mut heapless::Vec<Tracked, MAX_TRACKED>,
     state: [SpecState; cli::MAX_SPECS],
     reader: Reader<'a>,
     meminfo: Option<Fd>,
@@ -53,12 +55,38 @@ pub struct Watcher<'a> {
     next_id: u32,
 }
 
-/// What a config reload must not lose: the processes followed (no new
-/// `start` for a process already seen), the sample count (`seq` goes on)
-/// and the one-time notices.
+/// The watcher's two big tables, kept outside it: the lives it follows
+/// (they survive a reload: no new `start` for a process already seen) and
+/// the /proc read buffer. The daemon's are in .bss: only the entries in
+/// use become resident, and no frame holds 10 KB of them.
+pub struct Tables {
+    pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
+    buf: [u8; crate::sample::READ_BUF],
+}
+
+impl Tables {
+    pub const fn new() -> Tables {
+        Tables {
+            tracked: heapless::Vec::new(),
+            buf: [0; crate::sample::READ_BUF],
+        }
+    }
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A life whose target a reload dropped: `spec` is this plus its old spec
+/// until [`Watcher::drop_unwatched`] ends it (sorted after the others).
+const UNWATCHED: usize = 1 << 16;
+
+/// What else a config reload must not lose: the sample count (`seq` goes
+/// on) and the one-time notices.
 #[derive(Default)]
 pub struct Carry {
-    pub tracked: heapless::Vec<Tracked, MAX_TRACKED>,
     state: [SpecState; cli::MAX_SPECS],
     pub seq: u64,
     overflow_logged: bool,
@@ -130,13 +158,16 @@ fn alive(state: u8) -> bool {
 }
 
 impl<'a> Watcher<'a> {
-    pub fn new(opts: Watch<'a>) -> Watcher<'a> {
+    /// A watcher of `opts` over `tables`, whose lives it takes as they are
+    /// (empty at a first start; a reload's are remapped by [`Watcher::adopt`]).
+    pub fn new(opts: Watch<'a>, tables: &'a mut Tables) -> Watcher<'a> {
         let root = opts.proc_root;
+        let Tables { tracked, buf } = tables;
         Watcher {
             opts,
-            tracked: heapless::Vec::new(),
+            tracked,
             state: [SpecState::default(); cli::MAX_SPECS],
-            reader: Reader::new(root),
+            reader: Reader::new(root, buf),
             meminfo: None,
             line: Line::new(),
             seq: 0,
@@ -159,20 +190,18 @@ impl<'a> Watcher<'a> {
         c
     }
 
-    /// [`Watcher::carry`] in place: no 6 KB temporary on the stack.
+    /// [`Watcher::carry`] in place (the lives stay in the tables).
     pub fn carry_into(&mut self, c: &mut Carry) {
-        c.tracked.clear();
-        core::mem::swap(&mut c.tracked, &mut self.tracked);
         c.state = self.state;
         c.seq = self.seq;
         c.overflow_logged = self.overflow_logged;
         c.next_id = self.next_id;
     }
 
-    /// Take over a previous config's state, in place (no copy of the
-    /// table on the stack). `spec_map[old spec]` is the new spec of the same
-    /// target, or None when the target is gone from the config: those lives
-    /// stay in `old.tracked`, in their order, for [`Watcher::unwatch`].
+    /// Take over a previous config's state, in place. `spec_map[old spec]`
+    /// is the new spec of the same target, or None when the target is gone
+    /// from the config: those lives are marked for
+    /// [`Watcher::drop_unwatched`], in their order, after the others.
     pub fn adopt(&mut self, old: &mut Carry, spec_map: &[Option<usize>]) {
         self.seq = old.seq;
         self.overflow_logged = old.overflow_logged;
@@ -186,33 +215,34 @@ impl<'a> Watcher<'a> {
                 }
             }
         }
-        self.tracked.clear();
-        core::mem::swap(&mut self.tracked, &mut old.tracked);
-        let mut i = 0;
-        while let Some(t) = self.tracked.get_mut(i) {
-            match spec_map.get(t.spec).copied().flatten() {
-                Some(n) => {
-                    t.spec = n;
-                    i += 1;
-                }
-                None => {
-                    // the order of the rest is restored by sort_tracked
-                    let t = self.tracked.swap_remove(i);
-                    let _ = old.tracked.push(t);
-                }
-            }
+        for t in self.tracked.iter_mut() {
+            t.spec = match spec_map.get(t.spec).copied().flatten() {
+                Some(n) => n,
+                None => UNWATCHED + t.spec,
+            };
         }
         self.sort_tracked();
-        sort_lives(&mut old.tracked);
         old.seq = 0;
     }
 
-    /// The lives [`Watcher::adopt`] left behind (their target is gone from
-    /// the config): no longer followed, an `event=exit reason=unwatched`
-    /// line each, and `obs.on_exit`.
-    pub fn unwatch(&mut self, sink: &mut Sink, s: Stamp, t: &Tracked, obs: &mut dyn Observer) {
-        self.event_line(sink, s, b"exit", t, Some(b"unwatched"));
-        obs.on_exit(sink, s, t);
+    /// The lives [`Watcher::adopt`] marked (their target is gone from the
+    /// config): no longer followed, an `event=exit reason=unwatched` line
+    /// each, and `obs.on_exit`.
+    pub fn drop_unwatched(&mut self, sink: &mut Sink, s: Stamp, obs: &mut dyn Observer) {
+        let first = self
+            .tracked
+            .iter()
+            .position(|t| t.spec >= UNWATCHED)
+            .unwrap_or(self.tracked.len());
+        // popped from the end: reversed first, so they go in their order
+        if let Some(tail) = self.tracked.get_mut(first..) {
+            tail.reverse();
+        }
+        while self.tracked.len() > first {
+            let Some(t) = self.tracked.pop() else { break };
+            self.event_line(sink, s, b"exit", &t, Some(b"unwatched"));
+            obs.on_exit(sink, s, &t);
+        }
     }
 
     fn begin(&mut self, s: Stamp) {
@@ -400,7 +430,7 @@ impl<'a> Watcher<'a> {
     /// the same pid). Insertion sort: a handful of entries, and core's sort
     /// costs 2 KiB of code on MIPS.
     fn sort_tracked(&mut self) {
-        sort_lives(&mut self.tracked);
+        sort_lives(self.tracked);
     }
 
     fn scan_names(
@@ -612,7 +642,8 @@ pub fn err_word(e: ReadError) -> &'static [u8] {
 /// watcher's 12 KB would stay in the daemon's stack, and its RSS, for good).
 #[inline(never)]
 pub fn preflight_only(w: &Watch) -> Result<(), i32> {
-    let mut reader = Reader::new(w.proc_root);
+    let mut buf = [0u8; crate::sample::READ_BUF];
+    let mut reader = Reader::new(w.proc_root, &mut buf);
     preflight(w, &mut reader)
 }
 
@@ -689,6 +720,9 @@ fn preflight(w: &Watch, reader: &mut Reader) -> Result<(), i32> {
 /// Run the watch loop until --count samples or SIGTERM/SIGINT. Returns the exit code.
 // its own stack frame: inlined into main, every subcommand's buffers would
 // share one frame, and stack probes touch all of it (RSS)
+/// `watch`'s tables, in .bss like the daemon's.
+static WATCH_TABLES: crate::sys::cell::Zeroed<Tables> = crate::sys::cell::Zeroed::new();
+
 #[inline(never)]
 pub fn run(w: Watch) -> i32 {
     if w.specs.is_empty() {
@@ -701,7 +735,10 @@ pub fn run(w: Watch) -> i32 {
     signals::install_stop_only();
     // the watcher's own reader does the pre-flight reads: a second 4 KiB
     // buffer in this frame would stay in the RSS for the whole run
-    let mut watcher = Watcher::new(w);
+    let Some(tables) = WATCH_TABLES.take() else {
+        return exit::FAILURE;
+    };
+    let mut watcher = Watcher::new(w, tables);
     let w = &watcher.opts;
     if let Err(code) = preflight(w, &mut watcher.reader) {
         return code;

@@ -933,15 +933,13 @@ fn scenario(seed: u64) -> Result<(), String> {
     sink.open(Some(log_path.to_str().unwrap().as_bytes()), 0, 1)
         .unwrap();
     let mut rt = Runtime::new(None, true);
-    daemon::drive(
-        &mut config,
-        &mut spare,
-        &cpath,
-        None,
-        &mut rt,
-        &mut sink,
-        &mut pace,
-    );
+    let mut tables = memdog::watch::Tables::new();
+    let mut held = daemon::Held {
+        cfg: &mut config,
+        spare: &mut spare,
+        tables: &mut tables,
+    };
+    daemon::drive(&mut held, &cpath, None, &mut rt, &mut sink, &mut pace);
     sink.flush();
     let log = std::fs::read_to_string(&log_path).unwrap();
     let (want, got) = (

@@ -59,6 +59,10 @@ unsafe impl ZeroValid for crate::daemon::Runtime {}
 // an empty config that `Config::reset` then fills with the defaults.
 unsafe impl ZeroValid for crate::config::Config {}
 
+// SAFETY: a heapless Vec of lives (length 0: no Tracked is read) and a byte
+// buffer.
+unsafe impl ZeroValid for crate::watch::Tables {}
+
 /// A static handed out once, zero-initialised: in .bss, so neither the
 /// binary nor the RSS pays for the pages it does not use (a `const`
 /// initializer with padding or `MaybeUninit` parts lands in .data, whole).
