@@ -3,8 +3,9 @@
 
 use crate::num::is;
 pub use crate::units::{
-    field_index, parse_duration_ms, Fields, ANON, EXTRA_FIELDS, FILE, HEAP, NTHREADSTACKS, STACK,
-    STACKS, THREADS,
+    field_index, parse_duration_ms, Fields, ANON, EXTRA_FIELDS, FDS, FILE, HEAP, NTHREADSTACKS,
+    PSI_FULL_AVG10, PSI_SOME_AVG10, PSI_SOME_TOTAL, PSS, PSS_ANON, STACK, STACKS, SWAP_PSS,
+    THREADS, USS,
 };
 
 /// How many --pid/--name/--pidfile a watch takes; a board watches a handful.

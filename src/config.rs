@@ -100,9 +100,19 @@ pub const MEMINFO_KEYS: &[&str] = &[
     "Quicklists",
 ];
 
-/// Is this field a count rather than kB (a `%` of MemTotal means nothing for it)?
-fn is_count(name: &[u8]) -> bool {
-    name == b"Threads" || name == b"nthreadstacks" || name.starts_with(b"HugePages_")
+/// Is this field a count rather than kB (a `%` of MemTotal means nothing
+/// for it; a slope of it is no bytes per second)? The pressure fields are
+/// a percentage and microseconds.
+pub fn is_count(name: &[u8]) -> bool {
+    matches!(name, b"Threads" | b"nthreadstacks" | b"fds")
+        || name.starts_with(b"HugePages_")
+        || name.starts_with(b"psi_")
+}
+
+/// A pressure average (`psi_some_avg10`): its limits are percentages with
+/// up to two decimals, kept in hundredths.
+pub fn is_centi(name: &[u8]) -> bool {
+    cfg!(feature = "fields-extra") && name.starts_with(b"psi_") && name.ends_with(b"_avg10")
 }
 
 pub type Str = heapless::Vec<u8, STR_CAP>;
@@ -824,8 +834,13 @@ impl<'c> Parser<'c> {
     /// `FIELD [slope] (>|<) VALUE[%|/h|/d] [over D] [for N] [clear V] [cooldown D]`
     fn rule<'a>(&mut self, val: &'a [u8], level: Level, system: bool) -> Result<Rule, Bad<'a>> {
         let (field, rest) = crate::num::next_token(val);
+        // a pressure field (/proc/pressure/memory) is the system's
+        let psi = field_index(field).filter(|&i| crate::units::is_system_field(i));
         let f = if system {
-            if !MEMINFO_KEYS.iter().any(|k| k.as_bytes() == field) {
+            if let Some(i) = psi {
+                // read (and logged) only when a field or rule names it
+                self.cfg.fields.0 |= 1 << i;
+            } else if !MEMINFO_KEYS.iter().any(|k| k.as_bytes() == field) {
                 return bad(
                     "not a /proc/meminfo key (case matters: MemAvailable, MemFree, Cached, SwapFree, ...)",
                     field,
@@ -833,11 +848,23 @@ impl<'c> Parser<'c> {
             }
             self.cfg.key_index(field)?
         } else {
-            field_index(field).map_or_else(
+            if psi.is_some() {
+                return bad(
+                    "a pressure field is the system's: put this rule in [system]",
+                    field,
+                );
+            }
+            let i = field_index(field).map_or_else(
                 || bad("unknown field (see memdog --help for the list)", field),
                 Ok,
-            )? as u16
+            )?;
+            // fds and the smaps_rollup fields are read only when a field or rule names them
+            if crate::units::is_on_demand(i) {
+                self.cfg.fields.0 |= 1 << i;
+            }
+            i as u16
         };
+        let centi = is_centi(field);
         let (mut word, mut rest) = crate::num::next_token(rest);
         let slope = word == b"slope";
         if slope {
@@ -849,7 +876,17 @@ impl<'c> Parser<'c> {
             _ => return bad("expected `>` or `<` after the field", word),
         };
         let (v, mut rest) = crate::num::next_token(rest);
-        let (limit, kind) = rule_value(v, slope)?;
+        if centi && slope {
+            return bad(
+                "a pressure average is already a rate (the last 10 s): compare it, like > 10 (percent)",
+                field,
+            );
+        }
+        let (limit, kind) = if centi {
+            centi_value(v)?
+        } else {
+            rule_value(v, slope)?
+        };
         if kind == Kind::PercentOfRam && is_count(field) {
             return bad(
                 "this field is a count, not kB: a % of MemTotal means nothing for it",
@@ -891,7 +928,11 @@ impl<'c> Parser<'c> {
                         as u16
                 }
                 kw if is(kw, b"clear") => {
-                    let (c, k) = rule_value(arg, slope)?;
+                    let (c, k) = if centi {
+                        centi_value(arg)?
+                    } else {
+                        rule_value(arg, slope)?
+                    };
                     if k != rule.kind {
                         return bad("`clear` needs the same unit as the limit", arg);
                     }
@@ -994,6 +1035,18 @@ fn dur_s(v: &[u8]) -> Result<u32, Bad<'_>> {
         );
     }
     u32::try_from(ms / 1000).map_or_else(|_| bad("expected a duration like 30s, 10m, 6h", v), Ok)
+}
+
+/// A pressure average's limit: a percentage, `10` or `2.5`, in hundredths.
+fn centi_value(v: &[u8]) -> Result<(u64, Kind), Bad<'_>> {
+    #[cfg(feature = "fields-extra")]
+    if let Some(c) = crate::proc::psi::parse_centi(v).filter(|&c| c <= 10_000) {
+        return Ok((c, Kind::Absolute));
+    }
+    bad(
+        "a pressure average needs a percentage from 0 to 100 with at most two decimals, like 10 or 2.5 (no % sign)",
+        v,
+    )
 }
 
 /// A limit: kB, N% of MemTotal, or (slope) N/h or N/d kB.

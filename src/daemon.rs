@@ -127,6 +127,8 @@ pub fn check(path: &[u8]) -> i32 {
     match load(path, cwd.as_ref(), &mut c) {
         Ok(()) => {
             print_config(&c);
+            #[cfg(feature = "fields-extra")]
+            crate::watch::warn_unsupported(path, &c);
             exit::OK
         }
         Err(e) => {
@@ -212,9 +214,10 @@ fn print_config(c: &Config) {
             } else {
                 b" < "
             });
-            push_limit(&mut l, r.kind, r.limit);
+            let centi = crate::config::is_centi(c.field_name(r.field));
+            push_limit(&mut l, r.kind, r.limit, centi);
             l.push(b" clear ");
-            push_limit(&mut l, r.kind, r.clear);
+            push_limit(&mut l, r.kind, r.clear, centi);
             if let Kind::Slope { window_s } = r.kind {
                 l.kv(b"over_s", u64::from(window_s));
             }
@@ -231,8 +234,12 @@ fn print_config(c: &Config) {
     }
 }
 
-fn push_limit(l: &mut Line, kind: Kind, v: u64) {
+/// `centi`: a pressure average's limit, kept in hundredths of a percent.
+#[cfg_attr(not(feature = "fields-extra"), allow(unused_variables))]
+fn push_limit(l: &mut Line, kind: Kind, v: u64, centi: bool) {
     match kind {
+        #[cfg(feature = "fields-extra")]
+        Kind::Absolute if centi => l.push(crate::proc::psi::fmt_centi(v, &mut [0; 24])),
         Kind::Absolute => l.push_u64(v),
         Kind::PercentOfRam => {
             l.push_u64(v / 100);
@@ -778,8 +785,7 @@ impl Policy<'_> {
         if let Kind::Slope { window_s } = rule.kind {
             let field = self.cfg.field_name(rule.field);
             // counts (Threads, HugePages_*) are no bytes
-            let kb =
-                !matches!(field, b"Threads" | b"nthreadstacks") && !field.starts_with(b"HugePages");
+            let kb = !crate::config::is_count(field);
             let fit = rings
                 .get(slopes.wrapping_sub(1))
                 .and_then(|r| r.window_fit(window_s));
@@ -805,6 +811,14 @@ fn process_value(field: u16, st: &Status, maps: Option<&MapsSummary>) -> Option<
         NTHREADSTACKS => m.map(|m| u64::from(m.thread_stacks)),
         ANON => m.map(|m| m.anon_kb),
         FILE => m.map(|m| m.file_kb),
+        // fds and the smaps_rollup fields, when sampled
+        #[cfg(feature = "fields-extra")]
+        _ => st
+            .extra
+            .get(f.wrapping_sub(crate::units::FDS))
+            .copied()
+            .flatten(),
+        #[cfg(not(feature = "fields-extra"))]
         _ => None,
     }
 }

@@ -6,6 +6,8 @@ use crate::proc::meminfo::Meminfo;
 use crate::proc::stat::Stat;
 use crate::proc::status::Status;
 use crate::proc::{for_each_line, for_each_line_whole, LineStats};
+#[cfg(feature = "fields-extra")]
+use crate::proc::{psi::Psi, rollup::Rollup};
 use crate::sys::{self, Errno, Fd, PathBuf};
 
 /// One read buffer for every /proc file. status is ~1.5 KB on 6.x (more
@@ -93,6 +95,56 @@ impl<'r> Reader<'r> {
         let mut p = MapsParser::default();
         self.stream(&path, |l| p.feed_line(l))?;
         Ok(p.sum.resolve(threads))
+    }
+
+    /// Open descriptors of the process: entries of /proc/PID/fd.
+    #[cfg(feature = "fields-extra")]
+    pub fn fds(&mut self, pid: u32) -> Result<u64, ReadError> {
+        let path = PathBuf::proc_file(self.root, pid, b"fd");
+        Ok(u64::from(sys::count_entries(&path)?))
+    }
+
+    /// /proc/PID/smaps_rollup; Ok(None) when there is no such file (ENOENT
+    /// at open): an old kernel (before 4.14) or a process gone, which the
+    /// caller tells apart. ESRCH (no mm: a kernel thread, an exiting
+    /// process) and a file without one `Key: N kB` line are a process gone.
+    #[cfg(feature = "fields-extra")]
+    pub fn rollup(&mut self, pid: u32) -> Result<Option<Rollup>, ReadError> {
+        let path = PathBuf::proc_file(self.root, pid, b"smaps_rollup");
+        let mut fd = match Fd::open_read(&path) {
+            Ok(fd) => fd,
+            Err(e) if e.0 == libc::ENOENT => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut r = Rollup::default();
+        for_each_line(&mut fd, self.buf, |l| r.feed_line(l))?;
+        if r.lines == 0 {
+            return Err(ReadError::Gone);
+        }
+        Ok(Some(r))
+    }
+
+    /// Does `<root>/PID` still exist (after an ENOENT inside it)?
+    #[cfg(feature = "fields-extra")]
+    pub fn pid_dir_exists(&self, pid: u32) -> bool {
+        sys::fs::lstat(&PathBuf::proc_file(self.root, pid, b"stat")).is_ok()
+    }
+
+    /// /proc/pressure/memory, held open like meminfo.
+    #[cfg(feature = "fields-extra")]
+    pub fn open_psi(&mut self) -> Result<Fd, Errno> {
+        let mut path = PathBuf::from(self.root);
+        path.push(b"/pressure/memory");
+        Fd::open_read(&path)
+    }
+
+    /// Read a held pressure file from the start (pread at 0). EOPNOTSUPP
+    /// is a kernel booted with psi=0.
+    #[cfg(feature = "fields-extra")]
+    pub fn psi_of(&mut self, fd: &mut Fd) -> Result<Psi, Errno> {
+        let mut p = Psi::default();
+        for_each_line_whole(&mut fd.from_start(), self.buf, |l| p.feed_line(l))?;
+        Ok(p)
     }
 
     pub fn open_meminfo(&mut self) -> Result<Fd, ReadError> {

@@ -5,7 +5,11 @@
 use crate::num::{is, parse_u32, parse_u64_prefix};
 use crate::proc::status::{vm_index, NFIELDS, VM_FIELDS};
 
-/// Fields besides the Vm*/Rss* ones; all but Threads come from /proc/PID/maps.
+/// Fields besides the Vm*/Rss* ones: Threads from status, then six from
+/// /proc/PID/maps; with the `fields-extra` feature `fds` (entries of
+/// /proc/PID/fd), four from /proc/PID/smaps_rollup, and three system ones
+/// from /proc/pressure/memory (logged on the meminfo line, for [system]).
+#[cfg(not(feature = "fields-extra"))]
 pub const EXTRA_FIELDS: [&str; 7] = [
     "Threads",
     "heap",
@@ -15,6 +19,24 @@ pub const EXTRA_FIELDS: [&str; 7] = [
     "anon",
     "file",
 ];
+#[cfg(feature = "fields-extra")]
+pub const EXTRA_FIELDS: [&str; 15] = [
+    "Threads",
+    "heap",
+    "stack",
+    "stacks",
+    "nthreadstacks",
+    "anon",
+    "file",
+    "fds",
+    "Pss",
+    "Pss_Anon",
+    "Uss",
+    "SwapPss",
+    "psi_some_avg10",
+    "psi_full_avg10",
+    "psi_some_total",
+];
 pub const THREADS: usize = NFIELDS;
 pub const HEAP: usize = NFIELDS + 1;
 pub const STACK: usize = NFIELDS + 2;
@@ -22,6 +44,18 @@ pub const STACKS: usize = NFIELDS + 3;
 pub const NTHREADSTACKS: usize = NFIELDS + 4;
 pub const ANON: usize = NFIELDS + 5;
 pub const FILE: usize = NFIELDS + 6;
+/// The `fields-extra` process fields, in [`crate::proc::status::Status`]'s
+/// `extra` order: fds, then the smaps_rollup ones.
+pub const FDS: usize = NFIELDS + 7;
+pub const PSS: usize = NFIELDS + 8;
+pub const PSS_ANON: usize = NFIELDS + 9;
+pub const USS: usize = NFIELDS + 10;
+pub const SWAP_PSS: usize = NFIELDS + 11;
+/// The system fields of /proc/pressure/memory: avg10 in hundredths of a
+/// percent, the total in microseconds.
+pub const PSI_SOME_AVG10: usize = NFIELDS + 12;
+pub const PSI_FULL_AVG10: usize = NFIELDS + 13;
+pub const PSI_SOME_TOTAL: usize = NFIELDS + 14;
 
 /// A set of fields, as bits: index < NFIELDS is a Vm*/Rss* field, then EXTRA_FIELDS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +80,15 @@ impl Fields {
     pub fn needs_maps(self) -> bool {
         (HEAP..=FILE).any(|i| self.has(i))
     }
+    /// A field of /proc/PID/smaps_rollup: read only then (it takes the
+    /// target's mmap lock).
+    pub fn needs_rollup(self) -> bool {
+        (PSS..=SWAP_PSS).any(|i| self.has(i))
+    }
+    /// A field of /proc/pressure/memory.
+    pub fn needs_psi(self) -> bool {
+        (PSI_SOME_AVG10..=PSI_SOME_TOTAL).any(|i| self.has(i))
+    }
     pub fn name(i: usize) -> &'static str {
         VM_FIELDS
             .get(i)
@@ -53,6 +96,16 @@ impl Fields {
             .copied()
             .unwrap_or("?")
     }
+}
+
+/// Is field `i` one of the system's (pressure), not a process's?
+pub fn is_system_field(i: usize) -> bool {
+    cfg!(feature = "fields-extra") && (PSI_SOME_AVG10..=PSI_SOME_TOTAL).contains(&i)
+}
+
+/// Is field `i` one that is read only when named (fds, smaps_rollup)?
+pub fn is_on_demand(i: usize) -> bool {
+    cfg!(feature = "fields-extra") && (FDS..=SWAP_PSS).contains(&i)
 }
 
 pub fn field_index(name: &[u8]) -> Option<usize> {

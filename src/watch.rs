@@ -53,6 +53,19 @@ pub struct Watcher<'a> {
     overflow_logged: bool,
     self_pid: u32,
     next_id: u32,
+    #[cfg(feature = "fields-extra")]
+    extra: Extra,
+}
+
+/// The `fields-extra` files' state: the held pressure file, and whether
+/// this kernel lacks smaps_rollup or PSI (said once, then not tried again:
+/// a field it lacks is left out, never a 0).
+#[cfg(feature = "fields-extra")]
+#[derive(Default)]
+struct Extra {
+    psi: Option<Fd>,
+    rollup_unsupported: bool,
+    psi_unsupported: bool,
 }
 
 /// The watcher's two big tables, kept outside it: the lives it follows
@@ -174,6 +187,8 @@ impl<'a> Watcher<'a> {
             overflow_logged: false,
             self_pid: sys::getpid(),
             next_id: 1,
+            #[cfg(feature = "fields-extra")]
+            extra: Extra::default(),
         }
     }
 
@@ -477,7 +492,8 @@ impl<'a> Watcher<'a> {
         let Some(t) = self.tracked.get_mut(i) else {
             return false;
         };
-        let status = self.reader.status_of(&mut t.status);
+        #[cfg_attr(not(feature = "fields-extra"), allow(unused_mut))]
+        let mut status = self.reader.status_of(&mut t.status);
         let gone: Option<&[u8]> = match &status {
             Ok(st) if !alive(st.state.unwrap_or(b'R')) => Some(b"zombie"),
             Err(ReadError::Gone) => Some(b"gone"),
@@ -503,6 +519,11 @@ impl<'a> Watcher<'a> {
             )
         } else {
             None
+        };
+        #[cfg(feature = "fields-extra")]
+        let extra_err = match status.as_mut() {
+            Ok(st) => self.sample_extra(sink, s, pid, st),
+            Err(_) => [None; 2],
         };
         self.begin(s);
         self.line.kv(b"pid", u64::from(pid));
@@ -539,6 +560,21 @@ impl<'a> Watcher<'a> {
             Some(Err(e)) => self.line.kv_str(b"maps", err_word(*e)),
             None => {}
         }
+        #[cfg(feature = "fields-extra")]
+        {
+            if let Ok(st) = &status {
+                for (k, v) in (cli::FDS..).zip(st.extra) {
+                    if let (true, Some(v)) = (fields.has(k), v) {
+                        self.line.kv(Fields::name(k).as_bytes(), v);
+                    }
+                }
+            }
+            for (what, e) in [&b"fds"[..], b"smaps_rollup"].into_iter().zip(extra_err) {
+                if let Some(e) = e {
+                    self.line.kv_str(what, err_word(e));
+                }
+            }
+        }
         self.emit(sink, s);
         if let (Ok(st), Some(t)) = (&status, self.tracked.get(i)) {
             let m = match &maps {
@@ -550,18 +586,118 @@ impl<'a> Watcher<'a> {
         true
     }
 
+    /// The `fields-extra` values of one process into `st.extra`: fds and,
+    /// when a field asks, smaps_rollup. Returns their read errors.
+    #[cfg(feature = "fields-extra")]
+    fn sample_extra(
+        &mut self,
+        sink: &mut Sink,
+        s: Stamp,
+        pid: u32,
+        st: &mut Status,
+    ) -> [Option<ReadError>; 2] {
+        let fields = self.opts.fields;
+        let mut errs = [None; 2];
+        if fields.has(cli::FDS) {
+            match self.reader.fds(pid) {
+                Ok(n) => st.extra[0] = Some(n),
+                Err(e) => errs[0] = Some(e),
+            }
+        }
+        if fields.needs_rollup() && !self.extra.rollup_unsupported {
+            match self.reader.rollup(pid) {
+                Ok(Some(r)) => {
+                    let v = [r.pss, r.pss_anon, r.uss(), r.swap_pss];
+                    if let Some(d) = st.extra.get_mut(1..) {
+                        d.copy_from_slice(&v);
+                    }
+                }
+                Ok(None) if self.reader.pid_dir_exists(pid) => {
+                    self.extra.rollup_unsupported = true;
+                    self.unsupported_line(sink, s, b"smaps_rollup", b"4.14");
+                }
+                Ok(None) => errs[1] = Some(ReadError::Gone),
+                Err(e) => errs[1] = Some(e),
+            }
+        }
+        errs
+    }
+
+    /// `event=unsupported what=FILE need=linux-VERSION`, once per kind:
+    /// the fields of that file are left out from now on.
+    #[cfg(feature = "fields-extra")]
+    fn unsupported_line(&mut self, sink: &mut Sink, s: Stamp, what: &[u8], need: &[u8]) {
+        self.begin(s);
+        self.line.push(b" event=unsupported what=");
+        self.line.push(what);
+        self.line.push(b" need=linux-");
+        self.line.push(need);
+        sink.write_event(self.line.finish());
+    }
+
+    /// The pressure fields into `mem` (so [system] rules find them like
+    /// meminfo keys). No file (before 4.20, no CONFIG_PSI) or EOPNOTSUPP
+    /// (booted with psi=0): said once, never tried again.
+    #[cfg(feature = "fields-extra")]
+    fn psi_into(&mut self, sink: &mut Sink, s: Stamp, mem: &mut Meminfo) -> Option<ReadError> {
+        if self.extra.psi_unsupported {
+            return None;
+        }
+        if self.extra.psi.is_none() {
+            match self.reader.open_psi() {
+                Ok(fd) => self.extra.psi = Some(fd),
+                Err(e) if e.0 == libc::ENOENT => {
+                    self.extra.psi_unsupported = true;
+                    self.unsupported_line(sink, s, b"pressure/memory", b"4.20");
+                    return None;
+                }
+                Err(e) => return Some(e.into()),
+            }
+        }
+        let fd = self.extra.psi.as_mut()?;
+        match self.reader.psi_of(fd) {
+            Ok(p) => {
+                for (k, v) in [
+                    (cli::PSI_SOME_AVG10, p.some_avg10),
+                    (cli::PSI_FULL_AVG10, p.full_avg10),
+                    (cli::PSI_SOME_TOTAL, p.some_total),
+                ] {
+                    if let Some(v) = v {
+                        mem.insert(Fields::name(k).as_bytes(), v);
+                    }
+                }
+                None
+            }
+            Err(e) => {
+                self.extra.psi = None;
+                if e.0 == libc::EOPNOTSUPP {
+                    self.extra.psi_unsupported = true;
+                    self.unsupported_line(sink, s, b"pressure/memory", b"4.20");
+                    return None;
+                }
+                Some(e.into())
+            }
+        }
+    }
+
     pub fn meminfo_line(&mut self, sink: &mut Sink, s: Stamp, obs: &mut dyn Observer) {
         if self.meminfo.is_none() {
             self.meminfo = self.reader.open_meminfo().ok();
         }
         let mut mem = Meminfo::default();
-        let m = match self.meminfo.as_mut() {
-            Some(fd) => self.reader.meminfo_of(fd, &mut mem).map(|()| &mem),
+        let r = match self.meminfo.as_mut() {
+            Some(fd) => self.reader.meminfo_of(fd, &mut mem),
             None => Err(ReadError::Gone),
         };
-        if m.is_err() {
+        if r.is_err() {
             self.meminfo = None; // reopen next time
         }
+        #[cfg(feature = "fields-extra")]
+        let psi_err = match r.is_ok() && self.opts.fields.needs_psi() {
+            true => self.psi_into(sink, s, &mut mem),
+            false => None,
+        };
+        let m = r.map(|()| &mem);
         self.begin(s);
         self.line.push(b" meminfo");
         match m {
@@ -585,8 +721,27 @@ impl<'a> Watcher<'a> {
                         self.line.kv(key, v);
                     }
                 }
+                #[cfg(feature = "fields-extra")]
+                for k in cli::PSI_SOME_AVG10..=cli::PSI_SOME_TOTAL {
+                    let name = Fields::name(k).as_bytes();
+                    match (self.opts.fields.has(k), m.get(name)) {
+                        (true, Some(v)) if k == cli::PSI_SOME_TOTAL => self.line.kv(name, v),
+                        (true, Some(v)) => {
+                            let mut b = [0u8; 24];
+                            self.line.push(b" ");
+                            self.line.push(name);
+                            self.line.push(b"=");
+                            self.line.push(crate::proc::psi::fmt_centi(v, &mut b));
+                        }
+                        _ => {}
+                    }
+                }
             }
             Err(e) => self.line.kv_str(b"error", err_word(e)),
+        }
+        #[cfg(feature = "fields-extra")]
+        if let Some(e) = psi_err {
+            self.line.kv_str(b"psi", err_word(e));
         }
         self.emit(sink, s);
         if let Ok(m) = m {
@@ -633,6 +788,71 @@ pub fn err_word(e: ReadError) -> &'static [u8] {
         ReadError::Denied => b"denied",
         ReadError::Malformed => b"malformed",
         ReadError::Io(_) => b"io-error",
+    }
+}
+
+/// `memdog check`: fields (or rules, which add their fields) on a file the
+/// proc root lacks are a warning, not an error: the config is right for
+/// newer kernels, but here those fields are left out and their rules
+/// never fire. `run` says the same once in its log (`event=unsupported`).
+#[cfg(feature = "fields-extra")]
+pub fn warn_unsupported(path: &[u8], c: &crate::config::Config) {
+    use crate::sys::{fs::lstat, PathBuf};
+    let root: &[u8] = &c.proc_root;
+    let say = |what: &[u8], file: &[u8], since: &[u8], e: sys::Errno| {
+        out::error(&[
+            path,
+            b": warning: ",
+            what,
+            b" need ",
+            root,
+            file,
+            b" (Linux ",
+            since,
+            b"): ",
+            e.text().as_bytes(),
+            b"; here they are left out and rules on them never fire",
+        ]);
+    };
+    if c.fields.needs_psi() {
+        let mut p = PathBuf::from(root);
+        p.push(b"/pressure/memory");
+        if let Err(e) = lstat(&p) {
+            say(
+                b"psi_some_avg10, psi_full_avg10, psi_some_total",
+                b"/pressure/memory",
+                b"4.20+ with CONFIG_PSI",
+                e,
+            );
+        }
+    }
+    if c.fields.needs_rollup() {
+        // memdog's own; in a captured tree, any process's of the first 64
+        let mut p = PathBuf::from(root);
+        p.push(b"/self");
+        let own = lstat(&p).is_ok().then(sys::getpid);
+        let has = |pid: u32| lstat(&PathBuf::proc_file(root, pid, b"smaps_rollup"));
+        let found = match own {
+            Some(pid) => has(pid).map(drop),
+            None => Pids::open(root).map_or(Err(sys::Errno(libc::ENOENT)), |ps| {
+                let mut r = Err(sys::Errno(libc::ENOENT));
+                for pid in ps.take(64) {
+                    r = has(pid).map(drop);
+                    if r.is_ok() {
+                        break;
+                    }
+                }
+                r
+            }),
+        };
+        if let Err(e) = found {
+            say(
+                b"Pss, Pss_Anon, Uss, SwapPss",
+                b"/PID/smaps_rollup",
+                b"4.14+",
+                e,
+            );
+        }
     }
 }
 

@@ -78,6 +78,15 @@ impl Meminfo {
         }
     }
 
+    /// Add a value from another file (the pressure fields, so [system]
+    /// rules find them like meminfo keys); a full table counts a drop.
+    pub fn insert(&mut self, key: &[u8], v: u64) {
+        let ok = Key::from_slice(key).is_ok_and(|k| self.entries.push((k, v)).is_ok());
+        if !ok {
+            self.dropped += 1;
+        }
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<u64> {
         self.entries
             .iter()

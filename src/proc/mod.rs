@@ -4,6 +4,10 @@
 
 pub mod maps;
 pub mod meminfo;
+#[cfg(feature = "fields-extra")]
+pub mod psi;
+#[cfg(feature = "fields-extra")]
+pub mod rollup;
 pub mod stat;
 pub mod status;
 

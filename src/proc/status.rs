@@ -38,7 +38,15 @@ pub struct Status {
     pub threads: Option<u32>,
     /// kB values indexed like [`VM_FIELDS`].
     pub vm: [Option<u64>; NFIELDS],
+    /// Not from status: the sampler's `fds`, Pss, Pss_Anon, Uss, SwapPss
+    /// (units::FDS.. order) when a field or rule asks for them; this parser
+    /// leaves them None.
+    #[cfg(feature = "fields-extra")]
+    pub extra: [Option<u64>; N_EXTRA],
 }
+
+/// Values in [`Status::extra`].
+pub const N_EXTRA: usize = 5;
 
 impl Status {
     pub fn get(&self, field: &str) -> Option<u64> {

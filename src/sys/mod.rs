@@ -754,14 +754,24 @@ impl Dir {
 
     /// Next entry name (without NUL), or None at the end or on error.
     pub fn next_name(&mut self) -> Option<&[u8]> {
+        self.next_entry().ok().flatten()
+    }
+
+    /// Next entry name, None at the end; an error is an error (a count
+    /// must not pass a failed read off as the end).
+    pub fn next_entry(&mut self) -> Result<Option<&[u8]>, Errno> {
         if self.pos >= self.len {
             let (fd, p) = (self.fd.0 as usize, self.buf.as_mut_ptr() as usize);
-            match sys3(nr!(SYS_getdents64), fd, p, self.buf.len()) {
-                Ok(n) if n > 0 => self.len = n,
-                _ => return None,
+            match sys3(nr!(SYS_getdents64), fd, p, self.buf.len())? {
+                0 => return Ok(None),
+                n => self.len = n,
             }
             self.pos = 0;
         }
+        Ok(self.entry())
+    }
+
+    fn entry(&mut self) -> Option<&[u8]> {
         // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
         let rec = self.buf.get(self.pos..self.len)?;
         let reclen = u16::from_ne_bytes([*rec.get(16)?, *rec.get(17)?]) as usize;
@@ -774,6 +784,21 @@ impl Dir {
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
         name.get(..end)
     }
+}
+
+/// Entries of a directory besides `.` and `..` (a process's fd directory:
+/// its open descriptors), counted by getdents64 through [`Dir`]'s fixed
+/// buffer: nothing is kept, so there is no limit on the count.
+#[cfg(feature = "fields-extra")]
+pub fn count_entries(path: &PathBuf) -> Result<u32, Errno> {
+    let mut d = Dir::open(path)?;
+    let mut n = 0u32;
+    while let Some(name) = d.next_entry()? {
+        if name != b"." && name != b".." {
+            n = n.saturating_add(1);
+        }
+    }
+    Ok(n)
 }
 
 /// Nanoseconds since boot (CLOCK_BOOTTIME, counts suspend; falls back to
