@@ -44,7 +44,9 @@ unit: host-deps test-deps
 test: lint unit cross-test fuzz-smoke board-test size
 
 # figures for the closing notes: CPU per sample vs kernel floor and shell loop, own RSS
+# strace counts the system calls per sample (memdog's and the floor's)
 bench: $(BIN)
+	@command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends strace >/dev/null; }
 	$(CARGO) bench --locked --bench sample_cost
 	$(CARGO) bench --locked --bench detection
 

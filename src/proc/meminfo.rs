@@ -88,9 +88,12 @@ impl Meminfo {
     }
 
     pub fn get(&self, key: &[u8]) -> Option<u64> {
+        // length and first byte before the bytes: this search runs for
+        // every line of every sample (first-one-wins), and most keys differ
+        // in one of the two
         self.entries
             .iter()
-            .find(|(k, _)| &k[..] == key)
+            .find(|(k, _)| k.len() == key.len() && k.first() == key.first() && &k[..] == key)
             .map(|(_, v)| *v)
     }
 

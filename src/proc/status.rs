@@ -95,6 +95,9 @@ impl Status {
             kw if is(kw, b"Tgid") => self.tgid = parse_u32(val),
             kw if is(kw, b"PPid") => self.ppid = parse_u32(val),
             kw if is(kw, b"Threads") => self.threads = parse_u32(val),
+            // most of status's ~55 lines are neither (Sig*, Cap*, Cpus_*):
+            // one byte tells, before a search of the 15 names
+            kw if !matches!(kw.first(), Some(b'V' | b'R')) => {}
             _ => {
                 if let Some(i) = vm_index(key) {
                     // "%8lu kB"
