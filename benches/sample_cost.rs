@@ -260,6 +260,44 @@ fn main() {
     let memdog = cpu_of_child(cmd);
     // the floor writes what memdog wrote per sample
     let line_bytes = std::fs::metadata(&md_log).unwrap().len() / n;
+    // what the on-demand fields add (smaps_rollup walks the target's
+    // mappings under its mmap lock; fds lists /proc/PID/fd), against the
+    // same binary without them: the static one when it has fields-extra
+    // (CROSS_FEATURES=fields-extra), else the host build
+    let has_extra = |b: &str| {
+        let log = dir.join("probe.log");
+        let mut a = md_args(1, &log);
+        a[4] = "fds".into();
+        let ok = Command::new(b)
+            .args(a)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let _ = std::fs::remove_file(&log);
+        ok
+    };
+    let xbin = if has_extra(&bin) {
+        bin.clone()
+    } else {
+        host.clone()
+    };
+    let extra_cost = |fields: &str| -> Option<f64> {
+        let log = dir.join("extra.log");
+        let mut a = md_args(n, &log);
+        if !fields.is_empty() {
+            a[4] = format!("VmRSS,VmSize,{fields}");
+        }
+        let mut cmd = Command::new(&xbin);
+        cmd.args(a);
+        let c = us(cpu_of_child(cmd), n);
+        let _ = std::fs::remove_file(&log);
+        Some(c)
+    };
+    let (with_base, with_rollup, with_fds) = if has_extra(&xbin) {
+        (extra_cost(""), extra_cost("Pss,Uss"), extra_cost("fds"))
+    } else {
+        (None, None, None)
+    };
 
     let me = std::env::current_exe().unwrap();
     let floor_spec = |k: u64| format!("{pid},{k},{},{line_bytes}", fl_log.display());
@@ -363,6 +401,21 @@ fn main() {
         m / nv,
         s / m
     );
+    match (with_base, with_rollup, with_fds) {
+        (Some(b), Some(r), Some(f)) => {
+            println!("  on-demand fields ({xbin}):");
+            println!("    VmRSS,VmSize                                   {b:>9.2} us");
+            println!(
+                "    + Pss,Uss (smaps_rollup of `sleep`)            {r:>9.2} us ({:+.2})",
+                r - b
+            );
+            println!(
+                "    + fds                                          {f:>9.2} us ({:+.2})",
+                f - b
+            );
+        }
+        _ => println!("  on-demand fields: no build here has fields-extra"),
+    }
     match (md_calls, fl_calls) {
         (Some(a), Some(b)) => {
             println!("system calls per sample (strace -f -c, runs of {sn} and {} samples, difference / {sn}):", 2 * sn);

@@ -104,9 +104,10 @@ pub const MEMINFO_KEYS: &[&str] = &[
 /// for it; a slope of it is no bytes per second)? The pressure fields are
 /// a percentage and microseconds.
 pub fn is_count(name: &[u8]) -> bool {
-    matches!(name, b"Threads" | b"nthreadstacks" | b"fds")
+    name == b"Threads"
+        || name == b"nthreadstacks"
         || name.starts_with(b"HugePages_")
-        || name.starts_with(b"psi_")
+        || (cfg!(feature = "fields-extra") && (name == b"fds" || name.starts_with(b"psi_")))
 }
 
 /// A pressure average (`psi_some_avg10`): its limits are percentages with
@@ -835,7 +836,10 @@ impl<'c> Parser<'c> {
     fn rule<'a>(&mut self, val: &'a [u8], level: Level, system: bool) -> Result<Rule, Bad<'a>> {
         let (field, rest) = crate::num::next_token(val);
         // a pressure field (/proc/pressure/memory) is the system's
-        let psi = field_index(field).filter(|&i| crate::units::is_system_field(i));
+        let psi = match cfg!(feature = "fields-extra") {
+            true => field_index(field).filter(|&i| crate::units::is_system_field(i)),
+            false => None,
+        };
         let f = if system {
             if let Some(i) = psi {
                 // read (and logged) only when a field or rule names it
