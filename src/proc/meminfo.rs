@@ -20,6 +20,18 @@ pub struct Meminfo {
     entries: heapless::Vec<(Key, u64), MEMINFO_CAP>,
     /// lines dropped because the table was full or the key too long
     pub dropped: u32,
+    /// a 256-bit filter of the keys in the table ([`key_bit`]): a line's
+    /// key is searched for (first one wins) only when its bit is set, not
+    /// for every line (that search was 7 % of a sample's CPU time in perf)
+    seen: [u64; 4],
+}
+
+/// The filter bit of a key: its length and three of its bytes.
+fn key_bit(k: &[u8]) -> (usize, u64) {
+    let b = |i: usize| usize::from(k.get(i).copied().unwrap_or(0));
+    let h =
+        k.len().wrapping_mul(31) ^ b(0).wrapping_mul(7) ^ b(k.len().wrapping_sub(1)) ^ b(3) << 2;
+    ((h >> 6) & 3, 1 << (h & 63))
 }
 
 /// MemAvailable as printed, or estimated on kernels that lack it.
@@ -52,6 +64,7 @@ impl Meminfo {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.dropped = 0;
+        self.seen = [0; 4];
     }
 
     pub fn feed_line(&mut self, line: &[u8]) {
@@ -66,7 +79,9 @@ impl Meminfo {
         if !(rest.is_empty() || rest == b"kB") || key.is_empty() {
             return;
         }
-        if self.get(key).is_some() {
+        let (w, bit) = key_bit(key);
+        let word = self.seen.get(w).copied().unwrap_or(!0);
+        if word & bit != 0 && self.get(key).is_some() {
             return; // first one wins
         }
         let Ok(k) = Key::from_slice(key) else {
@@ -75,6 +90,10 @@ impl Meminfo {
         };
         if self.entries.push((k, v)).is_err() {
             self.dropped += 1;
+            return;
+        }
+        if let Some(s) = self.seen.get_mut(w) {
+            *s |= bit;
         }
     }
 
@@ -84,6 +103,11 @@ impl Meminfo {
         let ok = Key::from_slice(key).is_ok_and(|k| self.entries.push((k, v)).is_ok());
         if !ok {
             self.dropped += 1;
+            return;
+        }
+        let (w, bit) = key_bit(key);
+        if let Some(s) = self.seen.get_mut(w) {
+            *s |= bit;
         }
     }
 
