@@ -511,6 +511,9 @@ pub struct Parser<'c> {
     seen: u32,
     /// per-section keys set so far: kind, on_warn, on_crit
     seen_target: u8,
+    /// (section, rule, line) of each eta rule, for finish's limit check
+    #[cfg(feature = "forecast")]
+    eta_lines: heapless::Vec<(u8, u8, u32), { MAX_TARGETS * MAX_SLOPE_RULES }>,
 }
 
 /// Global keys: each may be set once (a second `interval =` is a typo or
@@ -548,6 +551,8 @@ impl<'c> Parser<'c> {
             err: None,
             seen: 0,
             seen_target: 0,
+            #[cfg(feature = "forecast")]
+            eta_lines: heapless::Vec::new(),
         }
     }
 
@@ -805,10 +810,17 @@ impl<'c> Parser<'c> {
             kw if is(kw, b"warn") || is(kw, b"crit") => {
                 let level = if key == b"warn" { Level::Warn } else { Level::Crit };
                 let rule = self.rule(val, level, system)?;
+                #[cfg(feature = "forecast")]
+                let ti = self.cfg.targets.len().saturating_sub(1) as u8;
                 let t = self.cfg.targets.last_mut().map_or_else(|| bad("no section", key), Ok)?;
-                let slope = |r: &Rule| matches!(r.kind, Kind::Slope { .. });
+                let slope = |r: &Rule| r.kind.window_s().is_some();
                 if slope(&rule) && t.rules.iter().filter(|r| slope(r)).count() >= MAX_SLOPE_RULES {
-                    return bad("too many slope rules in this section (at most 4)", val);
+                    return bad("too many slope and eta rules in this section (at most 4)", val);
+                }
+                #[cfg(feature = "forecast")]
+                if matches!(rule.kind, Kind::Eta { .. }) {
+                    // its limit may come later in the section: checked by finish
+                    let _ = self.eta_lines.push((ti, t.rules.len() as u8, self.n));
                 }
                 t.rules.push(rule).or_else(|_| bad("too many rules in this section (at most 8)", val))
             }
@@ -871,8 +883,16 @@ impl<'c> Parser<'c> {
         let centi = is_centi(field);
         let (mut word, mut rest) = crate::num::next_token(rest);
         let slope = word == b"slope";
-        if slope {
+        let eta = word == b"eta";
+        if slope || eta {
             (word, rest) = crate::num::next_token(rest);
+        }
+        #[cfg(not(feature = "forecast"))]
+        if eta {
+            return bad(
+                "eta rules are not in this build: make cross CROSS_FEATURES=forecast",
+                val,
+            );
         }
         let op = match word {
             kw if is(kw, b">") => Op::Above,
@@ -886,8 +906,29 @@ impl<'c> Parser<'c> {
                 field,
             );
         }
+        if centi && eta {
+            return bad(
+                "a pressure average does not run out: eta rules forecast kB fields and counts",
+                field,
+            );
+        }
+        if eta && op == Op::Above {
+            return bad(
+                "eta rules take `<`: FIELD eta < DURATION fires when the forecast is shorter",
+                word,
+            );
+        }
+        if eta && v.last().is_some_and(u8::is_ascii_digit) {
+            // `eta < 5000` could be read as kB: the unit is not optional here
+            return bad(
+                "an eta limit is a duration with its unit, like 6h, 30m or 2d",
+                v,
+            );
+        }
         let (limit, kind) = if centi {
             centi_value(v)?
+        } else if eta {
+            (u64::from(dur_s(v)?), Kind::Absolute)
         } else {
             rule_value(v, slope)?
         };
@@ -934,6 +975,8 @@ impl<'c> Parser<'c> {
                 kw if is(kw, b"clear") => {
                     let (c, k) = if centi {
                         centi_value(arg)?
+                    } else if eta {
+                        (u64::from(dur_s(arg)?), Kind::Absolute)
                     } else {
                         rule_value(arg, slope)?
                     };
@@ -950,11 +993,15 @@ impl<'c> Parser<'c> {
                     rule.clear = c;
                 }
                 kw if is(kw, b"cooldown") => rule.cooldown_s = dur_s(arg)?,
-                kw if is(kw, b"over") && slope => window = Some(dur_s(arg)?),
+                kw if is(kw, b"over") && (slope || eta) => window = Some(dur_s(arg)?),
                 _ => return bad("expected for N, clear V, cooldown D or (slope) over D", w),
             }
         }
-        if slope {
+        if eta && window.is_none() {
+            // the fit runs over as long as the forecast looks ahead
+            window = u32::try_from(limit).ok();
+        }
+        if slope || eta {
             let w = window.map_or_else(
                 || bad("a slope rule needs `over DURATION`, like over 6h", val),
                 Ok,
@@ -965,6 +1012,12 @@ impl<'c> Parser<'c> {
             // the detector trusts a slope from MIN_POINTS samples on: a
             // shorter window could never fire
             let need = (crate::policy::slope::MIN_POINTS as u64 - 1) * self.cfg.interval_ms;
+            if u64::from(w) * 1000 < need && eta {
+                return bad(
+                    "eta window too short for the interval: the fit must hold 8 samples (over, default the DURATION, >= 7 x interval)",
+                    val,
+                );
+            }
             if u64::from(w) * 1000 < need {
                 return bad(
                     "slope window too short for the interval: it must hold 8 samples (over >= 7 x interval)",
@@ -972,6 +1025,10 @@ impl<'c> Parser<'c> {
                 );
             }
             rule.kind = Kind::Slope { window_s: w };
+            #[cfg(feature = "forecast")]
+            if eta {
+                rule.kind = Kind::Eta { window_s: w };
+            }
         }
         if slope && op == Op::Below {
             return bad("slope rules take `>` (growth)", val);
@@ -998,6 +1055,27 @@ impl<'c> Parser<'c> {
                 "nothing to watch: add a [system] or [target LABEL] section",
                 b"",
             );
+        }
+        #[cfg(feature = "forecast")]
+        for &(ti, ri, line) in self.eta_lines.iter() {
+            use crate::policy::forecast::{fallback, limit_rule, Fallback};
+            let Some(t) = self.cfg.targets.get(usize::from(ti)) else {
+                continue;
+            };
+            let Some(r) = t.rules.get(usize::from(ri)) else {
+                continue;
+            };
+            let name = self.cfg.field_name(r.field);
+            let system = t.kind == Some(TargetKind::System);
+            if limit_rule(&t.rules, r.field).is_none()
+                && fallback(name, system) == Fallback::Nothing
+            {
+                return fail(
+                    line,
+                    "an eta rule needs a limit to forecast to: add a crit or warn `FIELD > N` (or `< N`) rule on this field in the section",
+                    name,
+                );
+            }
         }
         let c = &*self.cfg;
         let lists = [&c.on_warn, &c.on_crit].into_iter().chain(
@@ -1154,7 +1232,10 @@ on_warn = log, signal USR1, exec /usr/bin/logger -t memdog hostapd, big
         let e = err(&(slopes + "crit = heap slope > 9/h over 2h\n"));
         assert_eq!(
             (e.line, e.msg),
-            (8, "too many slope rules in this section (at most 4)")
+            (
+                8,
+                "too many slope and eta rules in this section (at most 4)"
+            )
         );
         assert_eq!(
             err("[target a]\nwarn = VmRSS > 1\n").line,

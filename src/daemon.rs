@@ -12,6 +12,8 @@ use crate::config::{
 };
 use crate::line::{push_timestamp, Line};
 use crate::out::{self, exit, Sink};
+#[cfg(feature = "forecast")]
+use crate::policy::forecast;
 use crate::policy::slope::Ring;
 use crate::policy::{evaluate, Kind, Level, RuleState, Transition, MAX_SLOPE_RULES};
 use crate::proc::maps::MapsSummary;
@@ -206,8 +208,11 @@ fn print_config(c: &Config) {
             l.push(r.level.word());
             l.push(b": ");
             l.push(c.field_name(r.field));
-            if let Kind::Slope { .. } = r.kind {
-                l.push(b" slope");
+            match r.kind {
+                Kind::Slope { .. } => l.push(b" slope"),
+                #[cfg(feature = "forecast")]
+                Kind::Eta { .. } => l.push(b" eta"),
+                _ => {}
             }
             l.push(if r.op == crate::policy::Op::Above {
                 b" > "
@@ -218,8 +223,28 @@ fn print_config(c: &Config) {
             push_limit(&mut l, r.kind, r.limit, centi);
             l.push(b" clear ");
             push_limit(&mut l, r.kind, r.clear, centi);
-            if let Kind::Slope { window_s } = r.kind {
+            if let Some(window_s) = r.kind.window_s() {
                 l.kv(b"over_s", u64::from(window_s));
+            }
+            #[cfg(feature = "forecast")]
+            if let Kind::Eta { .. } = r.kind {
+                // what the forecast runs to: a rule of the section or the fallback
+                l.push(b" to=");
+                match forecast::limit_rule(&t.rules, r.field) {
+                    Some(i) => {
+                        l.push(b"rule/");
+                        l.push_u64(i as u64 + 1);
+                    }
+                    None => l.push(
+                        match forecast::fallback(
+                            c.field_name(r.field),
+                            t.kind == Some(TargetKind::System),
+                        ) {
+                            forecast::Fallback::MemTotal => b"MemTotal",
+                            _ => b"0",
+                        },
+                    ),
+                }
             }
             l.kv(b"for", u64::from(r.for_n));
             l.kv(b"cooldown_s", u64::from(r.cooldown_s));
@@ -248,6 +273,11 @@ fn push_limit(l: &mut Line, kind: Kind, v: u64, centi: bool) {
         Kind::Slope { .. } => {
             l.push_per_hour(v);
             l.push(b"kB/h");
+        }
+        #[cfg(feature = "forecast")]
+        Kind::Eta { .. } => {
+            l.push_u64(v);
+            l.push(b"s");
         }
     }
 }
@@ -409,7 +439,17 @@ impl Policy<'_> {
         self.line.kv_str(b"name", who.name);
     }
 
-    fn transition(&mut self, sink: &mut Sink, s: Stamp, who: &Subject, ri: usize, tr: Transition) {
+    /// `fore`: a forecast's seconds (None: not moving toward it) and the
+    /// level in kB it runs to, for the event line (`eta_s=N to_kb=N`).
+    fn transition(
+        &mut self,
+        sink: &mut Sink,
+        s: Stamp,
+        who: &Subject,
+        ri: usize,
+        tr: Transition,
+        fore: Option<(Option<u64>, u64)>,
+    ) {
         let cfg = self.cfg;
         let Some(t) = cfg.targets.get(who.target) else {
             return;
@@ -429,6 +469,8 @@ impl Policy<'_> {
             Kind::Absolute => (b"value", b"limit"),
             Kind::PercentOfRam => (b"value_pct100", b"limit_pct100"),
             Kind::Slope { .. } => (b"slope_kb_h", b"limit_kb_h"),
+            #[cfg(feature = "forecast")]
+            Kind::Eta { .. } => (b"eta_s", b"limit_s"),
         };
         let limit = if event == b"clear" {
             rule.clear
@@ -438,9 +480,27 @@ impl Policy<'_> {
         if let Kind::Slope { .. } = rule.kind {
             self.line.kv_per_hour(vkey, value);
             self.line.kv_per_hour(lkey, limit);
+        } else if cfg!(feature = "forecast") && value == u64::MAX && rule.kind.window_s().is_some()
+        {
+            // an eta rule clearing: the value no longer moves toward its limit
+            self.line.push(b" eta_s=none");
+            self.line.kv(lkey, limit);
         } else {
             self.line.kv(vkey, value);
             self.line.kv(lkey, limit);
+        }
+        #[cfg(not(feature = "forecast"))]
+        let _ = fore;
+        #[cfg(feature = "forecast")]
+        if let Some((eta, to_kb)) = fore {
+            // a slope rule's forecast; an eta rule's value is its forecast
+            let slope = matches!(rule.kind, Kind::Slope { .. });
+            if let (Some(e), true) = (eta, slope) {
+                self.line.kv(b"eta_s", e);
+            }
+            if eta.is_some() || !slope {
+                self.line.kv(b"to_kb", to_kb);
+            }
         }
         self.line.push(b" rule=");
         self.line.push_escaped(&t.label);
@@ -741,7 +801,7 @@ impl Policy<'_> {
         let mem_total = self.rt.mem_total;
         let mut slopes = 0;
         for (ri, rule) in t.rules.iter().enumerate() {
-            let is_slope = matches!(rule.kind, Kind::Slope { .. });
+            let is_slope = rule.kind.window_s().is_some();
             slopes += usize::from(is_slope);
             let Some(v) = get(rule.field) else { continue };
             let (states, rings) = match slot.and_then(|i| self.rt.slots.get_mut(i)) {
@@ -756,8 +816,13 @@ impl Policy<'_> {
             } else {
                 None
             };
-            if let Some(tr) = evaluate(rule, st, ring, t_ms, v, mem_total) {
-                self.transition(sink, s, who, ri, tr);
+            #[cfg(feature = "forecast")]
+            let (tr, fore) =
+                eval_forecast(t, cfg, slot.is_none(), rule, st, ring, t_ms, v, mem_total);
+            #[cfg(not(feature = "forecast"))]
+            let (tr, fore) = (evaluate(rule, st, ring, t_ms, v, mem_total), None);
+            if let Some(tr) = tr {
+                self.transition(sink, s, who, ri, tr, fore);
             }
             self.record(slot, who.target, ri, slopes, rule);
         }
@@ -793,6 +858,49 @@ impl Policy<'_> {
                 m.store.slope(target, ri, rule.level, field, fit);
             }
         }
+    }
+}
+
+/// One rule on one sample with its forecast: an eta rule measures the time
+/// to its goal; a slope rule that fires says when its field reaches the
+/// goal at the rate it measured (`eta_s=` on the event line).
+#[cfg(feature = "forecast")]
+#[allow(clippy::too_many_arguments)]
+fn eval_forecast(
+    t: &Target,
+    cfg: &Config,
+    system: bool,
+    rule: &crate::policy::Rule,
+    st: &mut RuleState,
+    ring: Option<&mut Ring>,
+    t_ms: u64,
+    v: u64,
+    mem_total: Option<u64>,
+) -> (Option<Transition>, Option<(Option<u64>, u64)>) {
+    let goal = || {
+        let fb = forecast::fallback(cfg.field_name(rule.field), system);
+        forecast::goal(&t.rules, rule.field, fb, mem_total)
+    };
+    match rule.kind {
+        Kind::Eta { window_s } => {
+            let g = goal();
+            let m = ring.and_then(|r| forecast::measure(r, window_s, t_ms, v, g));
+            let tr = crate::policy::judge(rule, st, t_ms, m);
+            (tr, g.map(|g| (None, g.kb)))
+        }
+        Kind::Slope { .. } => {
+            let tr = evaluate(rule, st, ring, t_ms, v, mem_total);
+            let rate = match tr {
+                Some(Transition::Fire { value, .. } | Transition::Repeat { value }) => value,
+                _ => return (tr, None),
+            };
+            // slope rules watch growth: a floor (`<` limit) is not what it grows toward
+            let fore = goal()
+                .filter(|g| g.op == crate::policy::Op::Above)
+                .map(|g| (forecast::eta_s(v, rate, g), g.kb));
+            (tr, fore)
+        }
+        _ => (evaluate(rule, st, ring, t_ms, v, mem_total), None),
     }
 }
 
@@ -1243,7 +1351,7 @@ fn remap_states(
     *states = Default::default();
     *rings = Default::default();
     let mut used = [false; MAX_RULES];
-    let slope = |r: &crate::policy::Rule| matches!(r.kind, Kind::Slope { .. });
+    let slope = |r: &crate::policy::Rule| r.kind.window_s().is_some();
     let mut new_slope = 0;
     for (ni, nr) in new.rules.iter().enumerate() {
         let mut old_slope = 0;

@@ -3,6 +3,8 @@
 //! detector (least-squares growth slope over a window). Pure: values and
 //! times in, transitions out; the daemon turns transitions into actions.
 
+#[cfg(feature = "forecast")]
+pub mod forecast;
 pub mod slope;
 
 use slope::Ring;
@@ -36,6 +38,23 @@ pub enum Kind {
     PercentOfRam,
     /// growth in kB per day over a window of `window_s` seconds (N/h is N x 24)
     Slope { window_s: u32 },
+    /// the forecast time to the field's limit, seconds, from a fit over a
+    /// window of `window_s` seconds (see [`forecast`])
+    #[cfg(feature = "forecast")]
+    Eta { window_s: u32 },
+}
+
+impl Kind {
+    /// The fit window of a rule that keeps a [`Ring`] of points (slope and
+    /// eta rules), None for the others.
+    pub fn window_s(self) -> Option<u32> {
+        match self {
+            Kind::Slope { window_s } => Some(window_s),
+            #[cfg(feature = "forecast")]
+            Kind::Eta { window_s } => Some(window_s),
+            _ => None,
+        }
+    }
 }
 
 /// One `warn = ...` or `crit = ...` line of a config.
@@ -110,6 +129,10 @@ pub fn measure(
             ring.push(t_ms, value, window_s);
             ring.leak_rate_kb_per_d(window_s)
         }
+        // an eta rule needs its goal: the daemon measures it with
+        // forecast::measure and hands the result to `judge`
+        #[cfg(feature = "forecast")]
+        Kind::Eta { .. } => None,
     }
 }
 
@@ -123,7 +146,13 @@ pub fn evaluate(
     value: u64,
     mem_total: Option<u64>,
 ) -> Option<Transition> {
-    let m = measure(rule, ring, t_ms, value, mem_total);
+    judge(rule, st, t_ms, measure(rule, ring, t_ms, value, mem_total))
+}
+
+/// Debounce, hysteresis and cooldown on a measurement `m` in the rule's
+/// unit (None: nothing to judge this sample).
+#[cfg_attr(not(feature = "forecast"), inline(always))]
+pub fn judge(rule: &Rule, st: &mut RuleState, t_ms: u64, m: Option<u64>) -> Option<Transition> {
     let Some(v) = m else {
         st.over = 0;
         return None;

@@ -252,6 +252,14 @@ impl Ring {
 
     /// Growth in kB/day when it looks like a leak, else 0; None while warming up.
     pub fn leak_rate_kb_per_d(&self, window_s: u32) -> Option<u64> {
+        self.steady_rate_kb_per_d(window_s, false)
+    }
+
+    /// The same judgement for either direction: growth, or (`falling`) a
+    /// steady fall in kB/day (MemAvailable running out), else 0.
+    // one caller without the forecast: inlined there, `falling` folds away
+    #[cfg_attr(not(feature = "forecast"), inline(always))]
+    pub fn steady_rate_kb_per_d(&self, window_s: u32, falling: bool) -> Option<u64> {
         let (first, last) = (self.at(0).0, self.at(self.len.checked_sub(1)?).0);
         if self.len < MIN_POINTS || (last - first) * 100 < u64::from(window_s) * 1000 * WARMUP_PCT {
             return None;
@@ -260,10 +268,16 @@ impl Ring {
         let all = self.fit_span(0, self.len)?;
         let a = self.fit_span(0, half + 1)?;
         let b = self.fit_span(half, self.len)?;
-        let lo = all
-            .per_day
-            .min(a.per_day.saturating_mul(2))
-            .min(b.per_day.saturating_mul(2));
+        let toward = |f: &Fit| {
+            if falling {
+                f.per_day.saturating_neg()
+            } else {
+                f.per_day
+            }
+        };
+        let lo = toward(&all)
+            .min(toward(&a).saturating_mul(2))
+            .min(toward(&b).saturating_mul(2));
         if !all.r2_at_least(MIN_R2_PCT)
             || !a.r2_at_least(MIN_HALF_R2_PCT)
             || !b.r2_at_least(MIN_HALF_R2_PCT)
