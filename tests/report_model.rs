@@ -507,6 +507,8 @@ struct V {
     r2: f64,
     hours: f64,
     life: Option<u32>,
+    /// the last VmRSS of the life the verdict comes from
+    last: Option<u64>,
 }
 
 /// Exact least squares over (tenths since the first sample, kB).
@@ -561,6 +563,7 @@ fn judge((slope, r2): (f64, f64), hours: f64, first: u64, system: bool, life: Op
         r2,
         hours,
         life,
+        last: None,
     }
 }
 
@@ -641,7 +644,10 @@ fn oracle(w: &World, skipped: usize, only: &[String]) -> String {
             p = (p.0 + c.0, p.1 + c.1, p.2 + c.2);
             if pts.len() >= 8 {
                 let hours = (l.samples.last().unwrap().1 - l.samples[0].1) as f64 / 3600.0;
-                let v = judge(slope_r2(c), hours, l.samples[0].2, *system, Some(l.pid));
+                let v = V {
+                    last: Some(l.samples.last().unwrap().2),
+                    ..judge(slope_r2(c), hours, l.samples[0].2, *system, Some(l.pid))
+                };
                 if worst.is_none_or(|x| (v.level, v.slope) > (x.level, x.slope)) {
                     worst = Some(v);
                 }
@@ -656,6 +662,7 @@ fn oracle(w: &World, skipped: usize, only: &[String]) -> String {
                 r2: 0.0,
                 hours: 0.0,
                 life: None,
+                last: None,
             },
             1 | 2 => V {
                 level: Level::Flat,
@@ -663,6 +670,7 @@ fn oracle(w: &World, skipped: usize, only: &[String]) -> String {
                 r2: pooled.1,
                 hours,
                 life: None,
+                last: None,
             },
             _ => judge(pooled, hours, first, *system, None),
         };
@@ -766,6 +774,7 @@ fn oracle(w: &World, skipped: usize, only: &[String]) -> String {
         } else {
             &["VmRSS", "VmSize"]
         };
+        let mut last0 = None;
         for (fi, f) in fields.iter().enumerate() {
             let val = |s: &(u64, i64, u64, u64)| if fi == 0 { s.2 } else { s.3 };
             let all: Vec<(usize, u64, u64)> = t
@@ -789,6 +798,9 @@ fn oracle(w: &World, skipped: usize, only: &[String]) -> String {
                 .map(|x| x.2)
                 .max()
                 .unwrap();
+            if fi == 0 {
+                last0 = Some(last);
+            }
             let mut p = (0.0, 0.0, 0.0);
             for &i in &t.lives {
                 let c = centred(
@@ -871,6 +883,37 @@ fn oracle(w: &World, skipped: usize, only: &[String]) -> String {
             _ => String::new(),
         };
         writeln!(s, "  verdict: {text}{life}").unwrap();
+        // the forecast of a leak: to the warn limit of the log's events, else
+        // the host's MemTotal; the system's MemAvailable to 0
+        let last = v.last.or(last0);
+        let to = if t.system {
+            Some((0, "running out"))
+        } else if let Some(&l) = w.warn_limit.get(&(t.host, t.name.clone())) {
+            Some((l, "the warn limit in the log"))
+        } else if ts.iter().any(|x| x.system && x.host == t.host) {
+            Some((262_144, "MemTotal: no limit in the log"))
+        } else {
+            None
+        };
+        if let (Level::Leak, Some((limit, why)), Some(last)) = (v.level, to, last) {
+            let field = if t.system { "MemAvailable" } else { "VmRSS" };
+            let (gap, speed) = if t.system {
+                (last as f64, -v.slope)
+            } else {
+                (limit as f64 - last as f64, v.slope)
+            };
+            let when = if gap > 0.0 && speed > 0.0 {
+                let h = gap / speed;
+                format!(
+                    "reaches {limit} kB in {}.{} h",
+                    h as u64,
+                    ((h * 10.0) as u64) % 10
+                )
+            } else {
+                format!("is at or past {limit} kB")
+            };
+            writeln!(s, "  eta: {field} {when} ({why}; last {last} kB)").unwrap();
+        }
     }
     s
 }

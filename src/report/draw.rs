@@ -1,7 +1,8 @@
 //! The report's outputs: the ranked table and per-target detail on stdout,
 //! the CSV of binned series, the SVG of the worst targets as small multiples.
 
-use super::model::{fields_of, Level, Model, Target, Verdict, BINS};
+use super::model::{fields_of, EtaTo, GrowthKind, Level, Model, Target, Verdict, BINS};
+use super::parse::FIELDS;
 use super::State;
 use crate::line::{push_timestamp, Line};
 use crate::sys::{self, Errno};
@@ -72,6 +73,7 @@ fn level_word(t: &Target) -> &'static [u8] {
         (Level::Leak, true) => b"shrinking",
         (Level::Leak, false) => b"leak",
         (Level::Unsteady, _) => b"unsteady",
+        (Level::Cache, _) => b"cache",
         (Level::Flat, _) => b"flat",
         (Level::NoSamples, _) => b"none",
     }
@@ -91,12 +93,23 @@ fn verdict(l: &mut Line, t: &Target, v: &Verdict) {
             push_fixed2(l, v.r2);
             l.push(b"): cache or load, not a clear leak");
         }
+        Level::Cache => {
+            l.push(b"grows in file pages: VmRSS ");
+            push_signed(l, v.slope);
+            l.push(b" kB/h over ");
+            l.push_u64(v.hours as u64);
+            l.push(b" h, R^2=");
+            push_fixed2(l, v.r2);
+            l.push(b": page cache or mapped files, not a leak by itself");
+        }
         Level::Leak => {
-            l.push(if t.system {
-                b"memory shrinking: MemAvailable "
+            if t.system {
+                l.push(b"memory shrinking: MemAvailable ");
             } else {
-                b"leak likely: VmRSS "
-            });
+                l.push(b"leak likely: ");
+                l.push(FIELDS.get(v.field).map_or(&b"VmRSS"[..], |f| f.as_bytes()));
+                l.push(b" ");
+            }
             push_signed(l, v.slope);
             l.push(b" kB/h over ");
             l.push_u64(v.hours as u64);
@@ -277,6 +290,63 @@ fn detail(
     l.push(b"  verdict: ");
     verdict(l, t, &t.verdict);
     say(l);
+    if let Some(g) = t.growth {
+        l.push(b"  growth: ");
+        l.push(match g.kind {
+            GrowthKind::Anon => b"anon",
+            GrowthKind::File => b"file",
+            GrowthKind::Shmem => b"shmem",
+            GrowthKind::Swap => b"swap",
+            GrowthKind::Unknown => b"unknown",
+        });
+        l.push(b" (");
+        l.push(FIELDS.get(g.field).map_or(&b"?"[..], |f| f.as_bytes()));
+        l.push(b" ");
+        push_signed(l, g.slope);
+        l.push(b" kB/h): ");
+        l.push(match g.kind {
+            GrowthKind::Anon => &b"heap or anonymous maps: a leak likely"[..],
+            GrowthKind::File => b"page cache or mapped files: not a leak by itself",
+            GrowthKind::Shmem => {
+                b"shared memory (tmpfs, SysV, memfd): a leak if its segments are never freed"
+            }
+            GrowthKind::Swap => b"VmRSS flat while swap grows: a leak going to swap",
+            GrowthKind::Unknown => {
+                b"no part of VmRSS in the log (RssAnon, RssFile, RssShmem) explains it"
+            }
+        });
+        say(l);
+    }
+    if let Some(e) = t.eta {
+        l.push(b"  eta: ");
+        l.push(if t.system { b"MemAvailable" } else { b"VmRSS" });
+        match e.hours {
+            Some(h) => {
+                l.push(b" reaches ");
+                l.push_u64(e.limit_kb);
+                l.push(b" kB in ");
+                push_f(l, h);
+                l.push(b" h");
+            }
+            None => {
+                l.push(b" is at or past ");
+                l.push_u64(e.limit_kb);
+                l.push(b" kB");
+            }
+        }
+        l.push(b" (");
+        l.push(match e.to {
+            EtaTo::Crit => &b"the crit limit in the log"[..],
+            EtaTo::Forecast => b"the limit memdog forecast to in the log",
+            EtaTo::Warn => b"the warn limit in the log",
+            EtaTo::MemTotal => b"MemTotal: no limit in the log",
+            EtaTo::Zero => b"running out",
+        });
+        l.push(b"; last ");
+        l.push_u64(e.last_kb);
+        l.push(b" kB)");
+        say(l);
+    }
 }
 
 /// Every capacity that overflowed, by name.

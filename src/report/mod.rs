@@ -1208,6 +1208,10 @@ const K_HEAP: u64 = pack(b"heap");
 const K_RSSANON: u64 = pack(b"RssAnon");
 const K_VMSWAP: u64 = pack(b"VmSwap");
 const K_MEMFREE: u64 = pack(b"MemFree");
+const K_RSSFILE: u64 = pack(b"RssFile");
+const K_RSSSHMEM: u64 = pack(b"RssShmem");
+const K_MEMTOTAL: u64 = pack(b"MemTotal");
+const K_TO_KB: u64 = pack(b"to_kb");
 
 /// A value that must be all digits (fits in u64).
 fn digits(v: &[u8]) -> Option<u64> {
@@ -1235,8 +1239,8 @@ pub fn record(p: &[u8]) -> Option<Rec> {
     let mut nm: Option<(&[u8], bool)> = None;
     let mut ok = true;
     let mut field: &[u8] = b"";
-    let mut vals = [None; 5];
-    let mut sys_vals = [None; 5];
+    let mut vals = [None; parse::NF];
+    let mut sys_vals = [None; parse::NF];
     let well_formed = parse::tokens(p, &mut |k, v, q| {
         if !ok {
             return;
@@ -1279,12 +1283,23 @@ pub fn record(p: &[u8]) -> Option<Rec> {
                 r.limit = num();
                 return;
             }
+            K_TO_KB => {
+                r.to_kb = num();
+                return;
+            }
             K_VMRSS => (0, false),
             K_VMSIZE => (1, false),
             K_HEAP => (2, false),
             K_RSSANON => (3, false),
             K_VMSWAP => (4, false),
+            K_RSSFILE => (5, false),
+            K_RSSSHMEM => (6, false),
             K_MEMFREE => (1, true),
+            K_MEMTOTAL => {
+                r.mem_total = num();
+                ok = r.mem_total.is_some();
+                return;
+            }
             _ if k == b"MemAvailable" || k == b"MemAvailable~" => (0, true),
             _ => return,
         };

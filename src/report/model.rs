@@ -3,7 +3,7 @@
 //! least-squares sums per field. Fed records in (host, boot, uptime, seq)
 //! order by the caller; everything here is a fixed-capacity table.
 
-use super::parse::{FIELDS, SYS_FIELDS};
+use super::parse::{FIELDS, F_ANON, F_FILE, F_HEAP, F_RSS, F_SHMEM, F_SWAP, NF, SYS_FIELDS};
 use heapless::Vec;
 
 /// Longest target or host name kept (comm is 15 bytes; labels and hosts a few dozen).
@@ -153,6 +153,8 @@ pub enum Level {
     #[default]
     NoSamples,
     Flat,
+    /// steady growth of file pages (RssFile): cache, not a leak by itself
+    Cache,
     Unsteady,
     Leak,
 }
@@ -165,6 +167,11 @@ pub struct Verdict {
     pub hours: f64,
     /// the life it comes from, when one life is worse than the pooled fit
     pub life: Option<u32>,
+    /// the field judged (index into FIELDS): VmRSS, or VmSwap for a leak
+    /// going to swap
+    pub field: usize,
+    /// the last VmRSS of the life it comes from
+    pub last: Option<u64>,
 }
 
 pub struct Target {
@@ -175,10 +182,13 @@ pub struct Target {
     pub memlog: bool,
     /// times were not in the file: one sample per assumed interval
     pub assumed_times: bool,
-    pub fields: [FieldStats; 5],
+    pub fields: [FieldStats; NF],
     pub events: u32,
     pub warn_limit: Option<u64>,
     pub crit_limit: Option<u64>,
+    /// the largest `to_kb=` of its VmRSS events: the limit memdog's
+    /// forecasts ran to (a crit rule's, before it was reached)
+    pub to_kb: Option<u64>,
     /// wall time of the first and last sample of the verdict field
     pub wall: Option<(i64, i64)>,
     pub marks: Vec<Mark, MAX_MARKS>,
@@ -187,8 +197,61 @@ pub struct Target {
     pub lives: u32,
     pub restarts: u32,
     pub boots: u32,
-    pub pooled: [(f64, f64); 5],
+    pub pooled: [(f64, f64); NF],
     pub verdict: Verdict,
+    /// MemTotal of the system target (its host's), the largest logged
+    pub mem_total: Option<u64>,
+    /// which memory grows, for a leak or cache verdict
+    pub growth: Option<Growth>,
+    /// the forecast: hours until the verdict field reaches the limit
+    pub eta: Option<Eta>,
+}
+
+/// Which memory grows (the parts of VmRSS, or swap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrowthKind {
+    /// RssAnon (or, on kernels before 4.5, the heap): a leak likely
+    Anon,
+    /// RssFile: page cache or mapped files, not a leak by itself
+    File,
+    /// RssShmem: shared memory (tmpfs, SysV, memfd)
+    Shmem,
+    /// VmSwap grows while VmRSS is flat: a leak going to swap
+    Swap,
+    /// no part of VmRSS in the log explains the growth
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Growth {
+    pub kind: GrowthKind,
+    /// the growing part's slope, kB/h, and its field (index into FIELDS)
+    pub slope: f64,
+    pub field: usize,
+}
+
+/// What the forecast runs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EtaTo {
+    /// the `limit=` of the log's crit events on VmRSS
+    Crit,
+    /// the `to_kb=` of its events: the limit memdog's forecasts ran to
+    Forecast,
+    /// the `limit=` of its warn events
+    Warn,
+    /// MemTotal of the host's meminfo lines: no limit in the log
+    MemTotal,
+    /// the system's MemAvailable running out
+    Zero,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Eta {
+    pub to: EtaTo,
+    pub limit_kb: u64,
+    pub last_kb: u64,
+    /// None: already at or past the limit
+    pub hours: Option<f64>,
 }
 
 pub struct Life {
@@ -201,7 +264,7 @@ pub struct Life {
     pub last_up: u64,
     /// origin of the fit: uptime of its first sample
     pub t0: Option<u64>,
-    pub fits: [Fit; 5],
+    pub fits: [Fit; NF],
     pub rss: FieldStats,
     pub wall: (i64, i64),
     /// its last record is its exit
@@ -237,7 +300,11 @@ pub struct Rec {
     pub name: Name,
     pub field: Option<u8>,
     pub limit: Option<u64>,
-    pub vals: [Option<u64>; 5],
+    pub vals: [Option<u64>; NF],
+    /// MemTotal of a meminfo line
+    pub mem_total: Option<u64>,
+    /// the limit a forecast of the agent ran to (`to_kb=` of an event)
+    pub to_kb: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -433,18 +500,22 @@ impl Model {
             system,
             memlog: false,
             assumed_times: false,
-            fields: [FieldStats::default(); 5],
+            fields: [FieldStats::default(); NF],
             events: 0,
             warn_limit: None,
             crit_limit: None,
+            to_kb: None,
             wall: None,
             marks: Vec::new(),
             chart,
             lives: 0,
             restarts: 0,
             boots: 0,
-            pooled: [(0.0, 0.0); 5],
+            pooled: [(0.0, 0.0); NF],
             verdict: Verdict::default(),
+            mem_total: None,
+            growth: None,
+            eta: None,
         };
         if self.targets.push(t).is_err() {
             self.dropped_targets += 1;
@@ -496,7 +567,7 @@ impl Model {
             first_up: up,
             last_up: up,
             t0: None,
-            fits: [Fit::default(); 5],
+            fits: [Fit::default(); NF],
             rss: FieldStats::default(),
             wall: (0, 0),
             exited: false,
@@ -533,6 +604,9 @@ impl Model {
                 let Some(t) = self.target(b"system", true) else {
                     return;
                 };
+                if let (Some(tg), Some(mt)) = (self.targets.get_mut(t), r.mem_total) {
+                    tg.mem_total = Some(tg.mem_total.map_or(mt, |m| m.max(mt)));
+                }
                 let Some(li) = self.life(t, 0, None, r.up) else {
                     return;
                 };
@@ -564,6 +638,9 @@ impl Model {
                             RecKind::Warn => tg.warn_limit = r.limit.or(tg.warn_limit),
                             RecKind::Crit => tg.crit_limit = r.limit.or(tg.crit_limit),
                             _ => {}
+                        }
+                        if let (Some(k), RecKind::Warn | RecKind::Crit) = (r.to_kb, r.kind) {
+                            tg.to_kb = Some(tg.to_kb.map_or(k, |m| m.max(k)));
                         }
                     }
                 }
@@ -684,7 +761,7 @@ impl Model {
     /// Restarts, boots, pooled fits and verdicts, once every record is in.
     pub fn finish(&mut self) {
         for ti in 0..self.targets.len() {
-            let mut pooled = [(0.0f64, 0.0f64, 0.0f64); 5];
+            let mut pooled = [(0.0f64, 0.0f64, 0.0f64); NF];
             let mut n0: i128 = 0;
             let mut worst: Option<(Verdict, u32)> = None;
             let (mut lives, mut boots, mut restarts) = (0u32, 0u32, 0u32);
@@ -713,7 +790,10 @@ impl Model {
                 {
                     let (a, b, c) = f.centred();
                     let hours = (l.wall.1 - l.wall.0) as f64 / 3600.0;
-                    let v = judge(slope_r2(a, b, c), hours, l.rss.first, system, Some(l.pid));
+                    let v = Verdict {
+                        last: Some(l.rss.last),
+                        ..judge(slope_r2(a, b, c), hours, l.rss.first, system, Some(l.pid))
+                    };
                     if worst.is_none_or(|(w, _)| (v.level, v.slope) > (w.level, w.slope)) {
                         worst = Some((v, l.pid));
                     }
@@ -771,6 +851,8 @@ impl Model {
                     r2: tg.pooled[0].1,
                     hours,
                     life: None,
+                    field: F_RSS,
+                    last: None,
                 }
             } else {
                 Verdict::default()
@@ -782,9 +864,38 @@ impl Model {
                 }
             }
             tg.verdict = v;
+            if !system {
+                swap_bound(tg, hours);
+                tg.growth = growth_of(tg);
+                if tg.growth.is_some_and(|g| g.kind == GrowthKind::File) {
+                    tg.verdict.level = Level::Cache;
+                }
+            }
             tg.lives = lives;
             tg.boots = boots;
             tg.restarts = restarts;
+        }
+        self.forecast();
+    }
+
+    /// The forecasts, once every target has its verdict: a process target
+    /// runs to its crit (else warn) limit from the log, else its host's
+    /// MemTotal; the system's MemAvailable runs to 0.
+    pub fn forecast(&mut self) {
+        for ti in 0..self.targets.len() {
+            let Some(tg) = self.targets.get(ti) else {
+                continue;
+            };
+            let (host, system) = (tg.host, tg.system);
+            let mem_total = self
+                .targets
+                .iter()
+                .filter(|x| x.system && x.host == host)
+                .find_map(|x| x.mem_total);
+            let Some(tg) = self.targets.get_mut(ti) else {
+                continue;
+            };
+            tg.eta = eta_of(tg, system, mem_total);
         }
     }
 
@@ -827,6 +938,101 @@ impl Default for Model {
     }
 }
 
+/// VmRSS flat while VmSwap grows like a leak: the leak is going to swap.
+fn swap_bound(tg: &mut Target, hours: f64) {
+    if tg.verdict.level == Level::Leak {
+        return;
+    }
+    let (Some(s), Some(&p)) = (
+        tg.fields.get(F_SWAP).filter(|s| s.seen),
+        tg.pooled.get(F_SWAP),
+    ) else {
+        return;
+    };
+    let v = judge(p, hours, s.first, false, None);
+    if v.level == Level::Leak {
+        tg.verdict = Verdict { field: F_SWAP, ..v };
+    }
+}
+
+/// Which part of VmRSS grows, for a leak verdict (or swap for a swap-bound
+/// one): the part with the steepest pooled slope, if it carries at least a
+/// quarter of VmRSS's growth (the heap stands in for RssAnon before 4.5).
+fn growth_of(tg: &Target) -> Option<Growth> {
+    if tg.verdict.level != Level::Leak {
+        return None;
+    }
+    if tg.verdict.field == F_SWAP {
+        return Some(Growth {
+            kind: GrowthKind::Swap,
+            slope: tg.verdict.slope,
+            field: F_SWAP,
+        });
+    }
+    let seen = |i: usize| tg.fields.get(i).is_some_and(|s| s.seen);
+    let slope = |i: usize| tg.pooled.get(i).map_or(0.0, |p| p.0);
+    let total = tg.verdict.slope;
+    let anon = if seen(F_ANON) { F_ANON } else { F_HEAP };
+    let mut best: Option<(usize, GrowthKind)> = None;
+    for (i, k) in [
+        (anon, GrowthKind::Anon),
+        (F_FILE, GrowthKind::File),
+        (F_SHMEM, GrowthKind::Shmem),
+    ] {
+        if seen(i) && best.is_none_or(|(b, _)| slope(i) > slope(b)) {
+            best = Some((i, k));
+        }
+    }
+    let (i, kind) = best?;
+    let kind = if slope(i) >= 0.25 * total {
+        kind
+    } else {
+        GrowthKind::Unknown
+    };
+    Some(Growth {
+        kind,
+        slope: slope(i),
+        field: i,
+    })
+}
+
+/// The forecast of a leak (or the system's shrinking) verdict.
+fn eta_of(tg: &Target, system: bool, mem_total: Option<u64>) -> Option<Eta> {
+    let v = &tg.verdict;
+    if v.level != Level::Leak || v.field != F_RSS {
+        return None;
+    }
+    // the leaking life's last value (two same-named processes: its own)
+    let last = match v.last {
+        Some(l) => l,
+        None => tg.fields.get(F_RSS).filter(|s| s.seen)?.last,
+    };
+    let (to, limit_kb) = if system {
+        (EtaTo::Zero, 0)
+    } else if let Some(c) = tg.crit_limit {
+        (EtaTo::Crit, c)
+    } else if let Some(k) = tg.to_kb {
+        (EtaTo::Forecast, k)
+    } else if let Some(w) = tg.warn_limit {
+        (EtaTo::Warn, w)
+    } else {
+        (EtaTo::MemTotal, mem_total?)
+    };
+    let gap = if system {
+        last as f64
+    } else {
+        limit_kb as f64 - last as f64
+    };
+    let speed = if system { -v.slope } else { v.slope };
+    let hours = (gap > 0.0 && speed > 0.0).then(|| gap / speed);
+    Some(Eta {
+        to,
+        limit_kb,
+        last_kb: last,
+        hours,
+    })
+}
+
 /// A leak: growth over the span of at least 256 kB and 5 % of the first
 /// value, with R^2 >= 0.6. For the system target, MemAvailable falling.
 fn judge(
@@ -853,6 +1059,8 @@ fn judge(
         r2,
         hours,
         life,
+        field: F_RSS,
+        last: None,
     }
 }
 

@@ -45,8 +45,20 @@ pub struct Msg<'a> {
     pub payload: &'a [u8],
 }
 
-/// Fields summarised per process target; the chart and verdict use the first.
-pub const FIELDS: [&str; 5] = ["VmRSS", "VmSize", "heap", "RssAnon", "VmSwap"];
+/// Fields summarised per process target; the chart and verdict use the
+/// first, the kind of growth RssAnon, RssFile, RssShmem, heap and VmSwap.
+pub const FIELDS: [&str; NF] = [
+    "VmRSS", "VmSize", "heap", "RssAnon", "VmSwap", "RssFile", "RssShmem",
+];
+/// How many: the per-field tables of the model.
+pub const NF: usize = 7;
+/// Indices into FIELDS.
+pub const F_RSS: usize = 0;
+pub const F_HEAP: usize = 2;
+pub const F_ANON: usize = 3;
+pub const F_SWAP: usize = 4;
+pub const F_FILE: usize = 5;
+pub const F_SHMEM: usize = 6;
 /// The system target's fields (meminfo); the verdict uses the first.
 pub const SYS_FIELDS: [&str; 2] = ["MemAvailable", "MemFree"];
 
