@@ -204,11 +204,9 @@ fn main() {
                 .zip(e_states.iter_mut())
                 .zip(e_rings.iter_mut())
             {
-                let Some(window_s) = r.kind.window_s() else {
-                    continue;
-                };
-                let m = forecast::measure(ring, window_s, t * 1000, v, goal);
-                if let Some(Transition::Fire { .. }) = memdog::policy::judge(r, st, t * 1000, m) {
+                if let Some(Transition::Fire { .. }) =
+                    memdog::policy::evaluate_to(r, st, Some(ring), t * 1000, v, Some(RAM_KB), goal)
+                {
                     e_alarms += 1;
                     e_first.get_or_insert(day);
                 }

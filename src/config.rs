@@ -1066,9 +1066,9 @@ impl<'c> Parser<'c> {
                 continue;
             };
             let name = self.cfg.field_name(r.field);
-            let system = t.kind == Some(TargetKind::System);
+            let system = matches!(t.kind, Some(TargetKind::System));
             if limit_rule(&t.rules, r.field).is_none()
-                && fallback(name, system) == Fallback::Nothing
+                && fallback(r.field, name, system) == Fallback::Nothing
             {
                 return fail(
                     line,

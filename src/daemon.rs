@@ -15,7 +15,7 @@ use crate::out::{self, exit, Sink};
 #[cfg(feature = "forecast")]
 use crate::policy::forecast;
 use crate::policy::slope::Ring;
-use crate::policy::{evaluate, Kind, Level, RuleState, Transition, MAX_SLOPE_RULES};
+use crate::policy::{Kind, Level, RuleState, Transition, MAX_SLOPE_RULES};
 use crate::proc::maps::MapsSummary;
 use crate::proc::meminfo::Meminfo;
 use crate::proc::status::Status;
@@ -237,8 +237,9 @@ fn print_config(c: &Config) {
                     }
                     None => l.push(
                         match forecast::fallback(
+                            r.field,
                             c.field_name(r.field),
-                            t.kind == Some(TargetKind::System),
+                            matches!(t.kind, Some(TargetKind::System)),
                         ) {
                             forecast::Fallback::MemTotal => b"MemTotal",
                             _ => b"0",
@@ -820,7 +821,10 @@ impl Policy<'_> {
             let (tr, fore) =
                 eval_forecast(t, cfg, slot.is_none(), rule, st, ring, t_ms, v, mem_total);
             #[cfg(not(feature = "forecast"))]
-            let (tr, fore) = (evaluate(rule, st, ring, t_ms, v, mem_total), None);
+            let (tr, fore) = (
+                crate::policy::evaluate(rule, st, ring, t_ms, v, mem_total),
+                None,
+            );
             if let Some(tr) = tr {
                 self.transition(sink, s, who, ri, tr, fore);
             }
@@ -877,31 +881,31 @@ fn eval_forecast(
     v: u64,
     mem_total: Option<u64>,
 ) -> (Option<Transition>, Option<(Option<u64>, u64)>) {
-    let goal = || {
-        let fb = forecast::fallback(cfg.field_name(rule.field), system);
-        forecast::goal(&t.rules, rule.field, fb, mem_total)
+    // an eta rule's goal, or a slope rule's once it fires (one evaluation
+    // call site: the board build has one inlined copy of the policy)
+    let fb = || forecast::fallback(rule.field, cfg.field_name(rule.field), system);
+    let eta = matches!(rule.kind, Kind::Eta { .. });
+    let g = if eta {
+        forecast::goal(&t.rules, rule.field, fb(), mem_total)
+    } else {
+        None
     };
-    match rule.kind {
-        Kind::Eta { window_s } => {
-            let g = goal();
-            let m = ring.and_then(|r| forecast::measure(r, window_s, t_ms, v, g));
-            let tr = crate::policy::judge(rule, st, t_ms, m);
-            (tr, g.map(|g| (None, g.kb)))
-        }
-        Kind::Slope { .. } => {
-            let tr = evaluate(rule, st, ring, t_ms, v, mem_total);
-            let rate = match tr {
-                Some(Transition::Fire { value, .. } | Transition::Repeat { value }) => value,
-                _ => return (tr, None),
-            };
-            // slope rules watch growth: a floor (`<` limit) is not what it grows toward
-            let fore = goal()
-                .filter(|g| g.op == crate::policy::Op::Above)
-                .map(|g| (forecast::eta_s(v, rate, g), g.kb));
-            (tr, fore)
-        }
-        _ => (evaluate(rule, st, ring, t_ms, v, mem_total), None),
+    let tr = crate::policy::evaluate_to(rule, st, ring, t_ms, v, mem_total, g);
+    if eta {
+        return (tr, g.map(|g| (None, g.kb)));
     }
+    let rate = match (tr, rule.kind) {
+        (
+            Some(Transition::Fire { value, .. } | Transition::Repeat { value }),
+            Kind::Slope { .. },
+        ) => value,
+        _ => return (tr, None),
+    };
+    // slope rules watch growth: a floor (`<` limit) is not what it grows toward
+    let fore = forecast::goal(&t.rules, rule.field, fb(), mem_total)
+        .filter(|g| g.op == crate::policy::Op::Above)
+        .map(|g| (forecast::eta_s(v, rate, g), g.kb));
+    (tr, fore)
 }
 
 fn process_value(field: u16, st: &Status, maps: Option<&MapsSummary>) -> Option<u64> {

@@ -31,14 +31,18 @@ pub enum Fallback {
     Nothing,
 }
 
-/// Where a forecast on the field `name` runs when no rule gives a limit.
-pub fn fallback(name: &[u8], system: bool) -> Fallback {
+/// Where a forecast on a field runs when no rule gives a limit: `field`
+/// is a process field's index, `name` a meminfo key (`system`).
+pub fn fallback(field: u16, name: &[u8], system: bool) -> Fallback {
     if system {
         match name {
             b"MemAvailable" | b"MemFree" | b"SwapFree" => Fallback::Zero,
             _ => Fallback::Nothing,
         }
-    } else if matches!(name, b"Threads" | b"nthreadstacks") {
+    } else if matches!(
+        usize::from(field),
+        crate::units::THREADS | crate::units::NTHREADSTACKS
+    ) {
         Fallback::Nothing
     } else {
         Fallback::MemTotal
@@ -106,22 +110,6 @@ pub fn eta_s(value: u64, rate_per_day: u64, goal: Goal) -> Option<u64> {
     // rounded to the nearest second: a forecast of a few seconds (a runaway
     // leak) must not lose most of a second to truncation
     Some(udivmod64(gap.min(GAP_CLAMP) * 86_400 + rate_per_day / 2, rate_per_day).0)
-}
-
-/// An `eta` rule's measurement for this sample: the forecast in seconds,
-/// `u64::MAX` when the value does not move steadily toward the goal (so a
-/// fired rule clears), None while the window warms up or without a goal.
-pub fn measure(
-    ring: &mut super::slope::Ring,
-    window_s: u32,
-    t_ms: u64,
-    value: u64,
-    goal: Option<Goal>,
-) -> Option<u64> {
-    ring.push(t_ms, value, window_s);
-    let goal = goal?;
-    let rate = ring.steady_rate_kb_per_d(window_s, goal.op == Op::Below)?;
-    Some(eta_s(value, rate, goal).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -236,10 +224,55 @@ mod tests {
                 op: Op::Below
             })
         );
-        assert_eq!(fallback(b"MemAvailable", true), Fallback::Zero);
-        assert_eq!(fallback(b"Cached", true), Fallback::Nothing);
-        assert_eq!(fallback(b"Threads", false), Fallback::Nothing);
-        assert_eq!(fallback(b"VmRSS", false), Fallback::MemTotal);
+        let f = |n: &str| crate::units::field_index(n.as_bytes()).unwrap() as u16;
+        assert_eq!(fallback(1000, b"MemAvailable", true), Fallback::Zero);
+        assert_eq!(fallback(1000, b"Cached", true), Fallback::Nothing);
+        assert_eq!(fallback(f("Threads"), b"Threads", false), Fallback::Nothing);
+        assert_eq!(fallback(f("nthreadstacks"), b"", false), Fallback::Nothing);
+        assert_eq!(fallback(f("VmRSS"), b"VmRSS", false), Fallback::MemTotal);
+        assert_eq!(fallback(f("heap"), b"heap", false), Fallback::MemTotal);
+    }
+
+    /// An eta rule over `window_s` measured on one sample.
+    fn measure(
+        r: &mut super::super::slope::Ring,
+        window_s: u32,
+        t_ms: u64,
+        v: u64,
+        goal: Option<Goal>,
+    ) -> Option<u64> {
+        let rule = rule(0, Kind::Eta { window_s }, Op::Below, 3600, Level::Crit);
+        super::super::measure_to(&rule, Some(r), t_ms, v, None, goal)
+    }
+
+    /// MemAvailable draining 500 kB/h toward a 10 000 kB floor: the falling
+    /// fit, and nothing for a floor when the value grows away from it.
+    #[test]
+    fn forecast_to_a_floor() {
+        let floor = Some(Goal {
+            kb: 10_000,
+            op: Op::Below,
+        });
+        let mut r = super::super::slope::Ring::default();
+        let mut last = None;
+        for i in 0..120u64 {
+            let t = i * 60;
+            let v = 40_000 - t * 500 / 3600 + (i * 31 % 7);
+            last = measure(&mut r, 3600, t * 1000, v, floor).map(|e| (e, v));
+        }
+        let (eta, v) = last.unwrap();
+        let truth = (v - 10_000) * 3600 / 500;
+        assert!(eta.abs_diff(truth) * 100 / truth <= 3, "{eta} vs {truth}");
+        let mut r = super::super::slope::Ring::default();
+        for i in 0..120u64 {
+            let m = measure(&mut r, 3600, i * 60_000, 40_000 + i * 10, floor);
+            assert!(m.is_none() || m == Some(u64::MAX), "{m:?}");
+        }
+        assert_eq!(
+            measure(&mut r, 3600, 200 * 60_000, 50_000, None),
+            None,
+            "no goal"
+        );
     }
 
     /// A linear leak: the forecast at each sample is within a few % of the

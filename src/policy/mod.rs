@@ -109,6 +109,17 @@ impl RuleState {
     }
 }
 
+/// Where an eta rule's forecast runs to ([`forecast::goal`]); nothing
+/// without the `forecast` feature.
+#[cfg(feature = "forecast")]
+pub type GoalArg = Option<forecast::Goal>;
+#[cfg(not(feature = "forecast"))]
+pub type GoalArg = NoGoal;
+/// The goal argument of a build without forecasts.
+#[cfg(not(feature = "forecast"))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoGoal;
+
 /// The value a rule compares for this sample, in the rule's unit; None when
 /// it cannot say yet (field missing, slope still warming up).
 pub fn measure(
@@ -118,21 +129,50 @@ pub fn measure(
     value: u64,
     mem_total: Option<u64>,
 ) -> Option<u64> {
+    measure_to(rule, ring, t_ms, value, mem_total, GoalArg::default())
+}
+
+/// [`measure`], with an eta rule's goal: its value is the forecast in
+/// seconds, `u64::MAX` when the field does not move steadily toward the
+/// goal (so a fired rule clears), None while warming up or without a goal.
+/// One push and one rate for slope and eta rules alike: the board build
+/// has one copy of each.
+pub fn measure_to(
+    rule: &Rule,
+    ring: Option<&mut Ring>,
+    t_ms: u64,
+    value: u64,
+    mem_total: Option<u64>,
+    goal: GoalArg,
+) -> Option<u64> {
     match rule.kind {
         Kind::Absolute => Some(value),
         Kind::PercentOfRam => {
             let total = mem_total.filter(|&t| t > 0)?;
             Some(value.saturating_mul(10_000) / total)
         }
-        Kind::Slope { window_s } => {
+        _ => {
             let ring = ring?;
+            let window_s = rule.kind.window_s()?;
             ring.push(t_ms, value, window_s);
-            ring.leak_rate_kb_per_d(window_s)
+            #[cfg(feature = "forecast")]
+            let (eta, falling) = match (rule.kind, goal) {
+                (Kind::Eta { .. }, Some(g)) => (Some(g), g.op == Op::Below),
+                (Kind::Eta { .. }, None) => return None,
+                _ => (None, false),
+            };
+            #[cfg(not(feature = "forecast"))]
+            let falling = {
+                let NoGoal = goal;
+                false
+            };
+            let rate = ring.steady_rate_kb_per_d(window_s, falling)?;
+            #[cfg(feature = "forecast")]
+            if let Some(g) = eta {
+                return Some(forecast::eta_s(value, rate, g).unwrap_or(u64::MAX));
+            }
+            Some(rate)
         }
-        // an eta rule needs its goal: the daemon measures it with
-        // forecast::measure and hands the result to `judge`
-        #[cfg(feature = "forecast")]
-        Kind::Eta { .. } => None,
     }
 }
 
@@ -146,12 +186,29 @@ pub fn evaluate(
     value: u64,
     mem_total: Option<u64>,
 ) -> Option<Transition> {
-    judge(rule, st, t_ms, measure(rule, ring, t_ms, value, mem_total))
+    evaluate_to(rule, st, ring, t_ms, value, mem_total, GoalArg::default())
+}
+
+/// [`evaluate`] with an eta rule's goal (see [`measure_to`]).
+pub fn evaluate_to(
+    rule: &Rule,
+    st: &mut RuleState,
+    ring: Option<&mut Ring>,
+    t_ms: u64,
+    value: u64,
+    mem_total: Option<u64>,
+    goal: GoalArg,
+) -> Option<Transition> {
+    judge(
+        rule,
+        st,
+        t_ms,
+        measure_to(rule, ring, t_ms, value, mem_total, goal),
+    )
 }
 
 /// Debounce, hysteresis and cooldown on a measurement `m` in the rule's
 /// unit (None: nothing to judge this sample).
-#[cfg_attr(not(feature = "forecast"), inline(always))]
 pub fn judge(rule: &Rule, st: &mut RuleState, t_ms: u64, m: Option<u64>) -> Option<Transition> {
     let Some(v) = m else {
         st.over = 0;

@@ -257,8 +257,6 @@ impl Ring {
 
     /// The same judgement for either direction: growth, or (`falling`) a
     /// steady fall in kB/day (MemAvailable running out), else 0.
-    // one caller without the forecast: inlined there, `falling` folds away
-    #[cfg_attr(not(feature = "forecast"), inline(always))]
     pub fn steady_rate_kb_per_d(&self, window_s: u32, falling: bool) -> Option<u64> {
         let (first, last) = (self.at(0).0, self.at(self.len.checked_sub(1)?).0);
         if self.len < MIN_POINTS || (last - first) * 100 < u64::from(window_s) * 1000 * WARMUP_PCT {
