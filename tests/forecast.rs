@@ -215,3 +215,87 @@ fn check_shows_where_each_forecast_runs_to() {
         assert!(out.lines().any(|l| l.starts_with(w)), "{w}\n{out}");
     }
 }
+
+/// The system's forecast: MemAvailable of a stand-in /proc (a temp dir the
+/// test rewrites in place every 20 ms) drains 5000 kB/s toward the crit
+/// floor; the eta rule fires on the falling fit, before the floor, with a
+/// forecast within 20 % of the time the floor is really reached.
+#[test]
+fn memavailable_eta_rule_fires_before_the_floor_on_a_draining_system() {
+    let t = TempDir::new("eta-sys");
+    let meminfo = t.join("meminfo");
+    let write = move |avail: u64| {
+        // one width for every value, written over in place (same inode,
+        // never truncated): memdog may hold the file open and read it any time
+        let text = format!("MemTotal: 100000 kB\nMemFree: 30000 kB\nMemAvailable: {avail:>8} kB\n");
+        use std::io::{Seek, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&meminfo)
+            .unwrap();
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    write(80_000);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drain = {
+        let stop = stop.clone();
+        let write = write.clone();
+        std::thread::spawn(move || {
+            let t0 = std::time::Instant::now();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let gone = (t0.elapsed().as_secs_f64() * 5000.0) as u64;
+                write(80_000u64.saturating_sub(gone).max(1000));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
+    };
+    let log = t.join("memdog.log");
+    let cfg = t.join("sys.conf");
+    std::fs::write(
+        &cfg,
+        format!(
+            "interval = 100ms\nlog = {}\nproc_root = {}\n[system]\n\
+             crit = MemAvailable < 20000\nwarn = MemAvailable eta < 6s over 2s\n",
+            log.display(),
+            t.path().display()
+        ),
+    )
+    .unwrap();
+    let o = run_bounded(Command::new(bin()).args([
+        "run",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--count",
+        "140",
+    ]));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drain.join().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let all = lines(&std::fs::read_to_string(&log).unwrap());
+    let ev = |rule: &str| {
+        all.iter()
+            .find(|l| l.get("rule").map(String::as_str) == Some(rule) && l.contains_key("event"))
+            .unwrap_or_else(|| panic!("no event of {rule}: {all:#?}"))
+    };
+    let (floor, eta) = (ev("system/1"), ev("system/2"));
+    assert_eq!(
+        (floor["event"].as_str(), eta["event"].as_str()),
+        ("crit", "warn")
+    );
+    assert_eq!(eta["field"], "MemAvailable");
+    assert_eq!(eta["to_kb"], "20000", "the crit floor is the goal: {eta:?}");
+    assert_eq!(eta["limit_s"], "6");
+    let forecast: f64 = eta["eta_s"].parse().unwrap();
+    let truth = up(floor) - up(eta);
+    println!(
+        "MemAvailable forecast at the eta warn {forecast} s, floor reached {truth:.1} s later"
+    );
+    assert!(forecast < 6.0 && truth > 2.0, "{eta:?} {floor:?}");
+    assert!(
+        (forecast - truth).abs() / truth <= 0.20,
+        "forecast {forecast} s, truth {truth:.1} s"
+    );
+}
