@@ -101,7 +101,7 @@ impl<'r> Reader<'r> {
     #[cfg(feature = "fields-extra")]
     pub fn fds(&mut self, pid: u32) -> Result<u64, ReadError> {
         let path = PathBuf::proc_file(self.root, pid, b"fd");
-        Ok(u64::from(sys::count_entries(&path)?))
+        Ok(u64::from(sys::count_fds(&path)?))
     }
 
     /// /proc/PID/smaps_rollup; Ok(None) when there is no such file (ENOENT
@@ -116,8 +116,9 @@ impl<'r> Reader<'r> {
             Err(e) if e.0 == libc::ENOENT => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        // made whole by one show (about 1 KB): a short read is the end
         let mut r = Rollup::default();
-        for_each_line(&mut fd, self.buf, |l| r.feed_line(l))?;
+        for_each_line_whole(&mut fd, self.buf, |l| r.feed_line(l))?;
         if r.lines == 0 {
             return Err(ReadError::Gone);
         }
