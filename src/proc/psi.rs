@@ -3,8 +3,10 @@
 //! stalled on memory. Kept in hundredths of a percent (the kernel prints
 //! `avg10=12.34`), totals in microseconds.
 //!
-//!     some avg10=0.00 avg60=0.00 avg300=0.00 total=4379241
-//!     full avg10=0.00 avg60=0.00 avg300=0.00 total=2455823
+//! ```text
+//! some avg10=0.00 avg60=0.00 avg300=0.00 total=4379241
+//! full avg10=0.00 avg60=0.00 avg300=0.00 total=2455823
+//! ```
 //!
 //! A value not printed is `None`, never 0.
 
