@@ -4,14 +4,19 @@
 /// and the rest of the input; None when there is no digit or it overflows.
 #[inline(never)]
 pub fn parse_u64_prefix(s: &[u8]) -> Option<(u64, &[u8])> {
+    // one pass over the digits (every number of every /proc line comes here)
     let s = trim_start(s);
-    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut v: u64 = 0;
+    let mut digits = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        digits += 1;
+    }
     if digits == 0 {
         return None;
-    }
-    let mut v: u64 = 0;
-    for &b in s.get(..digits)? {
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     Some((v, s.get(digits..)?))
 }

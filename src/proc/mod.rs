@@ -146,8 +146,10 @@ pub(crate) fn find_byte(s: &[u8], b: u8) -> Option<usize> {
     let mut chunks = s.chunks_exact(W);
     let mut i = 0;
     for c in &mut chunks {
-        let mut w = [0u8; W];
-        w.copy_from_slice(c);
+        // a cast, not a copy: chunks_exact gives W bytes
+        let Ok(w) = <[u8; W]>::try_from(c) else {
+            break;
+        };
         let x = usize::from_le_bytes(w) ^ pat;
         let t = x.wrapping_sub(LO) & !x & HI;
         if t != 0 {
