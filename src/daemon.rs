@@ -828,7 +828,7 @@ impl Policy<'_> {
             if let Some(tr) = tr {
                 self.transition(sink, s, who, ri, tr, fore);
             }
-            self.record(slot, who.target, ri, slopes, rule);
+            self.record(slot, who.target, ri, slopes, rule, v);
         }
     }
 
@@ -840,6 +840,7 @@ impl Policy<'_> {
         ri: usize,
         slopes: usize,
         rule: &crate::policy::Rule,
+        v: u64,
     ) {
         let rt = &mut *self.rt;
         let Some(m) = rt.metrics.as_mut() else {
@@ -862,6 +863,28 @@ impl Policy<'_> {
                 m.store.slope(target, ri, rule.level, field, fit);
             }
         }
+        // the forecast at the window's rate, every sample, for every rule
+        // with a window (an eta rule's own, a slope rule's)
+        #[cfg(feature = "forecast")]
+        if let (Some(window_s), Some(t)) = (rule.kind.window_s(), self.cfg.targets.get(target)) {
+            let ring = rings.get(slopes.wrapping_sub(1));
+            let field = self.cfg.field_name(rule.field);
+            let fb = forecast::fallback(rule.field, field, slot.is_none());
+            let goal = forecast::goal(&t.rules, rule.field, fb, rt.mem_total);
+            if let (Some((per_day, _)), Some(g)) = (ring.and_then(|r| r.window_fit(window_s)), goal)
+            {
+                // the rate toward the goal: up to a ceiling, down to a floor
+                let rate = match g.op {
+                    crate::policy::Op::Above => per_day.max(0).unsigned_abs(),
+                    crate::policy::Op::Below => per_day.min(0).unsigned_abs(),
+                };
+                if let Some(e) = forecast::eta_s(v, rate, g) {
+                    m.store.forecast(target, ri, rule.level, field, e);
+                }
+            }
+        }
+        #[cfg(not(feature = "forecast"))]
+        let _ = v;
     }
 }
 

@@ -126,6 +126,9 @@ struct RuleRec {
     /// thousandths (of the process with the steepest fit)
     field: heapless::Vec<u8, FIELD_CAP>,
     fit: Option<(i64, u16)>,
+    /// seconds until the field reaches its forecast's goal at the window's
+    /// rate (the soonest of the target's processes; feature `forecast`)
+    eta_s: Option<u64>,
 }
 
 /// The values of the last sample, as the exposition shows them.
@@ -316,6 +319,7 @@ impl Store {
                     state: 0,
                     field: heapless::Vec::new(),
                     fit: None,
+                    eta_s: None,
                 });
                 self.rules.len().checked_sub(1)?
             }
@@ -349,6 +353,20 @@ impl Store {
         if let Some(r) = self.rule_rec(target, rule, level) {
             if r.fit.is_none_or(|(d, _)| fit.0 > d) {
                 r.fit = Some(fit);
+                r.field.clear();
+                let _ = r
+                    .field
+                    .extend_from_slice(field.get(..FIELD_CAP).unwrap_or(field));
+            }
+        }
+    }
+
+    /// A windowed rule's forecast: seconds to its goal (the soonest of a
+    /// target's processes is kept).
+    pub fn forecast(&mut self, target: usize, rule: usize, level: Level, field: &[u8], eta_s: u64) {
+        if let Some(r) = self.rule_rec(target, rule, level) {
+            if r.eta_s.is_none_or(|e| eta_s < e) {
+                r.eta_s = Some(eta_s);
                 r.field.clear();
                 let _ = r
                     .field
@@ -516,6 +534,19 @@ impl Store {
                 if let Some((_, r2)) = r.fit {
                     w.slope(b"memdog_leak_fit_r2", self, r);
                     w.fixed(i64::from(r2), 3);
+                }
+            }
+        }
+        if self.rules.iter().any(|r| r.eta_s.is_some()) {
+            w.head(
+                b"memdog_forecast_seconds",
+                b"gauge",
+                b"Time until a slope or eta rule's field reaches its limit at the window's rate (absent when not moving toward it)",
+            );
+            for r in self.rules.iter() {
+                if let Some(e) = r.eta_s {
+                    w.slope(b"memdog_forecast_seconds", self, r);
+                    w.value(e);
                 }
             }
         }

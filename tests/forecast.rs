@@ -299,3 +299,82 @@ fn memavailable_eta_rule_fires_before_the_floor_on_a_draining_system() {
         "forecast {forecast} s, truth {truth:.1} s"
     );
 }
+
+/// The forecast as a metric: a leaking child's textfile carries
+/// `memdog_forecast_seconds` for the slope and the eta rule, equal to the
+/// gap to the limit over the slope the same textfile shows (within 10 %:
+/// the two are rounded on different paths), and passes promtool.
+#[test]
+#[cfg(feature = "metrics")]
+fn the_forecast_is_a_metric_consistent_with_the_slope_and_the_limit() {
+    let t = TempDir::new("eta-metric");
+    let rate = 2000; // kB/s
+    let child = leaking_child(rate);
+    let pid = child.0.id();
+    wait_for(|| rss(pid) > 12_000, "python's start-up");
+    let limit = rss(pid) + 60 * rate; // a minute away: never reached here
+    let tf = t.join("memdog.prom");
+    let cfg = t.join("m.conf");
+    std::fs::write(
+        &cfg,
+        format!(
+            "interval = 100ms\nlog = {}\ntextfile = {}\nfields = VmRSS\n[target app]\npid = {pid}\n\
+             warn = VmRSS slope > 1000/h over 2s\n\
+             warn = VmRSS eta < 10s over 2s\n\
+             crit = VmRSS > {limit}\n",
+            t.join("memdog.log").display(),
+            tf.display()
+        ),
+    )
+    .unwrap();
+    let o = run_bounded(Command::new(bin()).args([
+        "run",
+        "-c",
+        cfg.to_str().unwrap(),
+        "--count",
+        "40",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    drop(child);
+    let text = std::fs::read_to_string(&tf).unwrap();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+            .rsplit_once(' ')
+            .unwrap()
+            .1
+            .parse()
+            .unwrap()
+    };
+    let resident =
+        value("memdog_process_memory_bytes{target=\"app\",name=\"python3\",memtype=\"resident\"}");
+    let slope = value("memdog_leak_slope_bytes_per_second{target=\"app\",rule=\"1\"");
+    for rule in ["1", "2"] {
+        let eta = value(&format!(
+            "memdog_forecast_seconds{{target=\"app\",rule=\"{rule}\""
+        ));
+        let want = (limit as f64 * 1024.0 - resident) / slope;
+        println!("rule {rule}: forecast {eta} s, gap over slope {want:.1} s");
+        assert!(
+            (eta - want).abs() <= 0.10 * want + 1.0,
+            "rule {rule}: forecast {eta} s, want {want:.1} s\n{text}"
+        );
+    }
+    let mut p = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (make test installs prometheus)");
+    use std::io::Write;
+    p.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let o = p.wait_with_output().unwrap();
+    assert!(
+        o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
+        "promtool: {}{}\n{text}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
