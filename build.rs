@@ -117,5 +117,22 @@ fn board_help(full: &str) -> String {
             .replace(" [--top K]\n", "\n")
             .replace("--top K counts repeated strings; ", "");
     }
+    if !has("FIELDS_EXTRA") {
+        // two lines: the first names the fields, the second continues it
+        let mut kept = String::new();
+        let mut skip = 0;
+        for line in out.lines() {
+            if line.trim_start().starts_with("with fields-extra:") {
+                skip = 2;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        out = kept;
+    }
     out
 }
