@@ -101,7 +101,7 @@ impl<'r> Reader<'r> {
     #[cfg(feature = "fields-extra")]
     pub fn fds(&mut self, pid: u32) -> Result<u64, ReadError> {
         let path = PathBuf::proc_file(self.root, pid, b"fd");
-        Ok(u64::from(sys::count_fds(&path)?))
+        Ok(u64::from(sys::count_fds(&path, &mut self.buf[..])?))
     }
 
     /// /proc/PID/smaps_rollup; Ok(None) when there is no such file (ENOENT

@@ -772,43 +772,58 @@ impl Dir {
     }
 
     fn entry(&mut self) -> Option<&[u8]> {
-        // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-        let rec = self.buf.get(self.pos..self.len)?;
-        let reclen = u16::from_ne_bytes([*rec.get(16)?, *rec.get(17)?]) as usize;
+        let (name, reclen) = dirent(self.buf.get(self.pos..self.len)?)?;
         if reclen == 0 {
             self.pos = self.len;
             return None;
         }
-        let name = rec.get(19..reclen.min(rec.len()))?;
         self.pos += reclen;
-        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        name.get(..end)
+        Some(name)
     }
 }
 
+/// The first record of a getdents64 batch: its name (without NUL) and its
+/// length (0: a broken batch, stop).
+fn dirent(rec: &[u8]) -> Option<(&[u8], usize)> {
+    // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+    let reclen = u16::from_ne_bytes([*rec.get(16)?, *rec.get(17)?]) as usize;
+    let name = rec.get(19..reclen.min(rec.len())).unwrap_or(&[]);
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    Some((name.get(..end)?, reclen))
+}
+
 /// Entries of a process's fd directory besides `.` and `..` (its open
-/// descriptors), counted by getdents64 through [`Dir`]'s fixed buffer:
-/// nothing is kept, so there is no limit on the count. The kernel fills a
-/// batch until the next record does not fit, and a record here is at most
-/// 32 bytes (a name of up to 10 digits): a batch that left 64 bytes free was
-/// the last, which saves the getdents64 that only returns 0.
+/// descriptors), counted by getdents64 through `buf` (the sampler's read
+/// buffer: no directory buffer of its own on the stack): nothing is kept,
+/// so there is no limit on the count. The kernel fills a batch until the
+/// next record does not fit, and a record here is at most 32 bytes (a name
+/// of up to 10 digits): a batch that left 64 bytes free was the last,
+/// which saves the getdents64 that only returns 0.
 #[cfg(feature = "fields-extra")]
-pub fn count_fds(path: &PathBuf) -> Result<u32, Errno> {
-    let mut d = Dir::open(path)?;
+pub fn count_fds(path: &PathBuf, buf: &mut [u8]) -> Result<u32, Errno> {
+    let dir = Fd::open(
+        path,
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        0,
+    )?;
     let mut n = 0u32;
     loop {
-        let (fd, p) = (d.fd.0 as usize, d.buf.as_mut_ptr() as usize);
-        let got = sys3(nr!(SYS_getdents64), fd, p, d.buf.len())?;
+        let (fd, p) = (dir.0 as usize, buf.as_mut_ptr() as usize);
+        let got = sys3(nr!(SYS_getdents64), fd, p, buf.len())?.min(buf.len());
         if got == 0 {
             return Ok(n);
         }
-        (d.pos, d.len) = (0, got);
-        while let Some(name) = d.entry() {
+        let mut pos = 0;
+        while let Some((name, reclen)) = buf.get(pos..got).and_then(dirent) {
+            if reclen == 0 {
+                break;
+            }
             if name != b"." && name != b".." {
                 n = n.saturating_add(1);
             }
+            pos += reclen;
         }
-        if d.buf.len() - got.min(d.buf.len()) >= 64 {
+        if buf.len() - got >= 64 {
             return Ok(n);
         }
     }
@@ -1217,7 +1232,8 @@ mod tests {
                 .unwrap();
             let dir = format!("/proc/{}/fd", c.id());
             let want = std::fs::read_dir(&dir).unwrap().count() as u32;
-            let got = super::count_fds(&path(std::path::Path::new(&dir))).unwrap();
+            let got =
+                super::count_fds(&path(std::path::Path::new(&dir)), &mut [0u8; 4096]).unwrap();
             writeln!(c.stdin.as_mut().unwrap()).unwrap();
             c.wait().unwrap();
             assert_eq!(got, want, "{extra} extra descriptors");
