@@ -10,7 +10,7 @@
 //! difference of two runs of N and 2N samples, so start-up cancels out),
 //! and the floor (this bench binary re-run as a child with MEMDOG_FLOOR
 //! set: held status and meminfo read by pread, the log's fstat + lstat
-//! before each line and the write, clock_nanosleep to an absolute
+//! once a sample and the write, clock_nanosleep to an absolute
 //! deadline, clocks through the vDSO) is counted the same way; the two
 //! tables are printed side by side and a difference is a loud line.
 
@@ -137,7 +137,6 @@ fn floor_child(spec: &str) {
             let r = unsafe { libc::syscall(libc::SYS_pread64, fd, buf.as_mut_ptr(), buf.len(), 0) };
             assert!(r > 0);
         }
-        live(&mut st);
         unsafe { libc::syscall(libc::SYS_write, lfd, line.as_ptr(), line.len()) };
         deadline.tv_nsec += 10_000_000;
         if deadline.tv_nsec >= 1_000_000_000 {

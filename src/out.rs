@@ -36,6 +36,11 @@ pub struct LogFile {
     /// the live file was deleted or renamed and a new one opened, or it
     /// was emptied because path.1 is not ours to rotate onto: say so
     pub reopened: Option<&'static [u8]>,
+    /// the sample's start checked the live file ([`Sink::take_reopened`]):
+    /// the sample's one write need not again (2 of a sample's 8 system
+    /// calls); an event line written in between takes the flag, so the
+    /// write after it checks
+    checked: bool,
     /// a stream (a slow serial console) took part of a line: the rest of
     /// that line, written before anything else, so the console only ever
     /// shows whole lines in order
@@ -243,7 +248,9 @@ impl LogFile {
         if self.stream && self.fd.is_some() {
             return self.write_stream(data);
         }
-        self.check_live();
+        if !core::mem::take(&mut self.checked) {
+            self.check_live();
+        }
         if self.fd.is_none() {
             if let Err(e) = self.reopen_at(false) {
                 return (0, Err(e));
@@ -386,6 +393,7 @@ impl Sink {
             stream,
             ino,
             reopened: None,
+            checked: false,
             tail: heapless::Vec::new(),
         };
         if !stream {
@@ -412,6 +420,7 @@ impl Sink {
         match &mut self.dest {
             Dest::File(f) => {
                 f.check_live();
+                f.checked = true;
                 f.reopened.take()
             }
             Dest::Stdout => None,
