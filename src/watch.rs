@@ -198,14 +198,8 @@ impl<'a> Watcher<'a> {
         preflight(&self.opts, &mut self.reader)
     }
 
-    /// Hand over what survives a reload (see [`Carry`]).
-    pub fn carry(&mut self) -> Carry {
-        let mut c = Carry::default();
-        self.carry_into(&mut c);
-        c
-    }
-
-    /// [`Watcher::carry`] in place (the lives stay in the tables).
+    /// Hand over what survives a reload (see [`Carry`]); the lives stay in
+    /// the tables.
     pub fn carry_into(&mut self, c: &mut Carry) {
         c.state = self.state;
         c.seq = self.seq;

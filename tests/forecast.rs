@@ -361,20 +361,5 @@ fn the_forecast_is_a_metric_consistent_with_the_slope_and_the_limit() {
             "rule {rule}: forecast {eta} s, want {want:.1} s\n{text}"
         );
     }
-    let mut p = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool (make test installs prometheus)");
-    use std::io::Write;
-    p.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let o = p.wait_with_output().unwrap();
-    assert!(
-        o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
-        "promtool: {}{}\n{text}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    promtool_check(&text, "the textfile");
 }

@@ -132,25 +132,6 @@ fn wait_http(addr: &str, path: &str, what: &str) {
     panic!("{what} did not answer on {addr}{path} within 30 s");
 }
 
-fn promtool_check(text: &str, what: &str) {
-    let mut p = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    p.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let o = p.wait_with_output().unwrap();
-    // promtool prints lint problems (units, naming, counters) and exits 1 on any
-    assert!(
-        o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
-        "promtool check metrics on {what}: {}{}\n{text}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// The exposition's own rules, beyond promtool: HELP and TYPE once per
 /// name and before its series, each series once, no timestamps, a final newline.
 fn check_shape(text: &str) {

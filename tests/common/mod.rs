@@ -220,3 +220,23 @@ pub fn spawn_retry(cmd: &mut Command) -> std::process::Child {
     }
     panic!("executable stayed busy: {cmd:?}");
 }
+
+/// `promtool check metrics` of `text`: no lint problem, no output.
+pub fn promtool_check(text: &str, what: &str) {
+    let mut p = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut p.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let o = p.wait_with_output().unwrap();
+    // promtool prints lint problems (units, naming, counters) and exits 1 on any
+    assert!(
+        o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
+        "promtool check metrics on {what}: {}{}\n{text}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
